@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# deps.sh [GROUP...] - install the Debian 12 packages siptlsd needs, only those missing.
+# Groups: build (default), bench, fuzz, ktls-vm, cross-arm64, all. Safe to run again.
+set -euo pipefail
+
+build=(build-essential cmake ninja-build pkg-config libssl-dev openssl liburing-dev
+       libjemalloc-dev libcriterion-dev)
+bench=(libosip2-dev libsofia-sip-ua-dev libre-dev)
+fuzz=(clang libclang-rt-14-dev llvm)
+ktls_vm=(qemu-system-x86 busybox-static cpio kmod)
+
+groups=("${@:-build}")
+want=()
+for g in "${groups[@]}"; do
+	case "$g" in
+	build) want+=("${build[@]}") ;;
+	bench) want+=("${bench[@]}") ;;
+	fuzz) want+=("${fuzz[@]}") ;;
+	ktls-vm) want+=("${ktls_vm[@]}") ;;
+	all) want+=("${build[@]}" "${bench[@]}" "${fuzz[@]}" "${ktls_vm[@]}") ;;
+	*) echo "deps.sh: unknown group '$g' (build bench fuzz ktls-vm all)" >&2; exit 2 ;;
+	esac
+done
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+echo "deps.sh: installing ${missing[*]}" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
