@@ -42,7 +42,7 @@ static inline bool slice_to_u64(struct slice s, unsigned long long max, unsigned
 
 static inline unsigned char slice__lower(unsigned char c)
 {
-	return (unsigned char)(c - 'A' < 26u ? c | 0x20 : c);
+	return (unsigned char)((unsigned)c - 'A' < 26u ? c | 0x20u : c);
 }
 
 static inline struct slice slice_make(const char *p, size_t n)

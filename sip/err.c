@@ -1,5 +1,7 @@
 #include "sip/err.h"
 
+#include <stddef.h>
+
 static const char *const sip_err_text[SIP_E__COUNT] = {
 	[SIP_E_OK] = "no error",
 	[SIP_E_TOO_BIG] = "message larger than the limit",
