@@ -11,14 +11,15 @@
 struct sip_addr {
 	struct slice display; /* token words or a "quoted string" with its quotes; may be empty */
 	struct slice uri;     /* inside <...>, or the addr-spec up to the first ';' */
-	struct slice params;  /* header parameters after the URI (after '>' or the first ';') */
+	struct slice params;  /* header parameters after the URI, without the leading ';' */
 	struct slice tag;     /* value of the tag parameter, empty when none */
 	bool angle;           /* written as name-addr with <...> */
 	bool star;            /* Contact: * */
 };
 
 /* Parses one element (split at commas first for Contact/Route). 0 or -SIP_E_ADDR. Rejects an
- * unterminated quote or '<', and a display name with characters a token may not hold. */
+ * unterminated quote or '<', and a display name with characters a token may not hold.
+ * The URI is checked for shape only; run sip_uri_parse on a.uri for sip/sips/tel. */
 int sip_addr_parse(struct slice s, struct sip_addr *a);
 
 #endif

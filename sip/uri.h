@@ -28,7 +28,9 @@ struct sip_uri {
 int sip_uri_parse(struct slice s, struct sip_uri *u);
 
 /* Iterates ";"-separated parameters: name=value or a bare name (value empty, p NULL).
- * Returns 1 with a parameter, 0 at the end. Leading ';' and surrounding LWS are skipped. */
+ * Returns 1 with a parameter, 0 at the end. Leading ';' and surrounding LWS are skipped.
+ * An empty element (";;") comes back with an empty name; a quoted value keeps its quotes;
+ * an unterminated quote runs to the end. */
 int sip_param_next(struct slice *rest, struct slice *name, struct slice *value);
 /* finds parameter name (case-insensitive) in params; true if present (value may be empty) */
 bool sip_param_get(struct slice params, struct slice name, struct slice *value);
