@@ -10,7 +10,7 @@ enum sip_err {
 	SIP_E_LINE_TOO_LONG,   /* one line longer than the limit */
 	SIP_E_START_LINE,      /* request or status line is malformed */
 	SIP_E_VERSION,         /* SIP-Version is not SIP/2.0 (answer 505) */
-	SIP_E_EOL,             /* bare CR or LF, or a NUL, where a line must end in CRLF */
+	SIP_E_EOL,             /* bare CR or LF, or a NUL not escaped by '\\', in a line */
 	SIP_E_HEADER,          /* a header line is malformed (no colon, bad name, fold first) */
 	SIP_E_NO_CLEN,         /* no Content-Length: mandatory on streams (RFC 3261 18.3) */
 	SIP_E_CLEN,            /* Content-Length not a number, or two that disagree */

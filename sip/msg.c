@@ -20,7 +20,8 @@ static inline uint64_t swar_zero(uint64_t x)
 
 /* First CR, LF or NUL in [p, end), or end. A header line may hold none of the three except
  * its final CRLF (RFC 3261 25.1: TEXT-UTF8char, LWS), so finding the first of them is both
- * framing and validation. */
+ * framing and validation. The one exception, a NUL escaped by a backslash inside a quoted
+ * string (quoted-pair, RFC 4475 3.1.1.2), is the caller's to skip: see line_end(). */
 static const char *find_eol(const char *p, const char *end)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -315,10 +316,10 @@ static int content_length(struct sip_msg *m, uint32_t max)
 	for (bool seen = false; h; h = sip_msg_next(m, h)) {
 		unsigned long long v;
 		/* a value above the message limit is answered 513, not 400: keep it apart */
-		if (!slice_to_u64(h->value, ~0ull, &v))
+		if (!slice_to_u64(h->value, ~0ull, &v) || (seen && v != first)) {
+			m->err_off = (uint32_t)(h->line.p - m->start_line.p);
 			return -SIP_E_CLEN;
-		if (seen && v != first)
-			return -SIP_E_CLEN;
+		}
 		first = v;
 		seen = true;
 	}
@@ -367,6 +368,16 @@ static int scan_keepalive(const char *buf, size_t len, struct sip_msg *m)
 	return 2;
 }
 
+/* The CR ending the line at p, skipping quoted-pair NULs ("\\" NUL is legal in a quoted
+ * string); anything else find_eol stops at ends the search. */
+static const char *line_end(const char *p, const char *stop)
+{
+	const char *q = find_eol(p, stop);
+	while (q < stop && *q == '\0' && q > p && q[-1] == '\\')
+		q = find_eol(q + 1, stop);
+	return q;
+}
+
 /* Returns the length of the head (> 0), 0 when incomplete, or -error. */
 static int scan_head(const char *buf, const char *end, const struct sip_limits *lim,
 		     struct sip_msg *m)
@@ -377,7 +388,7 @@ static int scan_head(const char *buf, const char *end, const struct sip_limits *
 	const char *line = buf;
 	for (;;) {
 		const char *stop = end - line > (ptrdiff_t)lim->max_line ? line + lim->max_line : end;
-		const char *cr = find_eol(line, stop);
+		const char *cr = line_end(line, stop);
 		m->err_off = (uint32_t)(line - buf);
 		if (cr == stop)
 			return stop == end ? 0 : -SIP_E_LINE_TOO_LONG;

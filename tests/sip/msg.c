@@ -223,8 +223,9 @@ Test(sip_msg, content_length_rules)
 	struct sip_msg m;
 	static const char none[] = "BYE sip:a@b SIP/2.0" CRLF "Call-ID: x" CRLF CRLF;
 	cr_assert_eq(scan(none, sizeof(none) - 1, &m), -SIP_E_NO_CLEN);
-	static const char neg[] = "BYE sip:a@b SIP/2.0" CRLF "Content-Length: -999" CRLF CRLF;
+	static const char neg[] = "BYE sip:a@b SIP/2.0" CRLF "X: y" CRLF "Content-Length: -999" CRLF CRLF;
 	cr_assert_eq(scan(neg, sizeof(neg) - 1, &m), -SIP_E_CLEN);
+	cr_assert_eq(m.err_off, 27, "err_off names the Content-Length line");
 	static const char two[] = "BYE sip:a@b SIP/2.0" CRLF "l: 0" CRLF "Content-Length: 1" CRLF CRLF "x";
 	cr_assert_eq(scan(two, sizeof(two) - 1, &m), -SIP_E_CLEN);
 	static const char same[] = "BYE sip:a@b SIP/2.0" CRLF "l: 1" CRLF "Content-Length: 1" CRLF CRLF "x";
@@ -249,6 +250,9 @@ Test(sip_msg, line_ends_must_be_crlf)
 	cr_assert_eq(m.err_off, 21, "the log can name the broken line");
 	static const char nul[] = "BYE sip:a@b SIP/2.0" CRLF "X: a\0b" CRLF "l: 0" CRLF CRLF;
 	cr_assert_eq(scan(nul, sizeof(nul) - 1, &m), -SIP_E_EOL);
+	static const char qnul[] = "BYE sip:a@b SIP/2.0" CRLF "To: \"x\\\0y\" <sip:a@b>" CRLF "l: 0" CRLF CRLF;
+	cr_assert_eq(scan(qnul, sizeof(qnul) - 1, &m), (int)sizeof(qnul) - 1,
+		     "a quoted-pair may escape NUL (RFC 4475 3.1.1.2 intmeth)");
 	static const char inj[] = "BYE sip:a@b SIP/2.0" CRLF "X: a\nVia: SIP/2.0/TLS evil" CRLF "l: 0" CRLF CRLF;
 	cr_assert_eq(scan(inj, sizeof(inj) - 1, &m), -SIP_E_EOL, "no header smuggling with bare LF");
 }
