@@ -98,7 +98,8 @@ static inline struct slice slice_trim(struct slice s)
 
 static inline struct slice slice_sub(struct slice s, size_t from, size_t to)
 {
-	return (struct slice){ s.p + from, to - from };
+	/* the empty slice's NULL must not be offset, even by 0 (C11 6.5.6) */
+	return (struct slice){ s.p ? s.p + from : s.p, to - from };
 }
 
 static inline size_t slice_find(struct slice s, char c)

@@ -6,6 +6,10 @@
  * a few new bytes there); sip_edit_iov() then yields the message as original slices and new
  * pieces. Unchanged bytes are never copied. New bytes live in the edit's own scratch space.
  *
+ * Splices never overlap: one that would touch bytes an earlier one owns (the same operation
+ * twice, say) is refused with -SIP_E_MISMATCH. A Record-Route or Max-Forwards inserted where
+ * none existed goes at the end of the header fields, just before the empty line.
+ *
  * Ownership: an edit borrows the message (and so its buffer); the iovecs point into that
  * buffer and into the edit, so both must outlive the send.
  */
@@ -49,6 +53,9 @@ int sip_edit_via_push(struct sip_edit *e, struct slice value);
 int sip_edit_via_pop(struct sip_edit *e);
 /* Removes the top Route element, like sip_edit_via_pop. -SIP_E_MISSING without a Route. */
 int sip_edit_route_pop(struct sip_edit *e);
+/* Removes the top n Route elements in one edit (our own one or two, RFC 5658), across fields:
+ * -SIP_E_MISSING when there are fewer. Popping again after a pop overlaps it: use this. */
+int sip_edit_route_pop_n(struct sip_edit *e, unsigned n);
 /* Max-Forwards minus one; inserts "Max-Forwards: 70" when absent (RFC 3261 16.6 step 3).
  * -SIP_E_MAX_FORWARDS when it is already 0 (the caller answers 483) or malformed. */
 int sip_edit_max_forwards(struct sip_edit *e);

@@ -448,7 +448,9 @@ int sip_msg_scan(const char *buf, size_t len, const struct sip_limits *lim, stru
 	reset_fields(m);
 	int head = scan_head(buf, buf + len, lim, m);
 	if (head <= 0) {
-		if (head == 0)
+		/* skip ahead next time only once the start line proved to be SIP: garbage is
+		 * refused as soon as its first line is in, not when the buffer is full */
+		if (head == 0 && m->start_line.p)
 			m->scanned_ = (uint32_t)len;
 		return head;
 	}
