@@ -64,6 +64,12 @@ int core_dialpeer_compile(struct slice t, struct core_dialpeer_pattern *p, size_
 {
 	memset(p, 0, sizeof(*p));
 	size_t i = 0;
+	if (slice_case_eq(t, SLICE_LIT("T"))) { /* a default route: any user part at all */
+		p->any = true;
+		p->variable = true;
+		p->ntok = 1;
+		return 0;
+	}
 	if (t.n && t.p[0] == '+') { /* E.164 plus */
 		add_tok(p, 1u << 12, 0);
 		i = 1;
@@ -127,6 +133,8 @@ static bool tok_has(const struct core_dialpeer_tok *t, char c)
 bool core_dialpeer_match(const struct core_dialpeer_pattern *p, struct slice user)
 {
 	bool cur[USER_MAX + 1] = { true }, nxt[USER_MAX + 1];
+	if (p->any)
+		return true;
 	if (p->ntok == 0 || user.n > USER_MAX)
 		return false;
 	for (unsigned i = 0; i < p->ntok; i++) {

@@ -4,7 +4,8 @@
  *   0-9 * #   that character
  *   .         any one digit (0-9, *, #)
  *   [1-5] [^0] [135-7]   one character from (or not from) a set
- *   T         at the end: any number of further digits (variable length)
+ *   T         at the end: any number of further digits (variable length); T alone is a
+ *             default route matching any user part, digits or not (and an empty one)
  *   %  ?  +   after an element: zero or more / zero or one / one or more of it
  *   + first   a literal '+' (E.164)
  *   $         at the end: nothing may follow (a pattern is anchored there anyway)
@@ -33,6 +34,7 @@ struct core_dialpeer_pattern {
 	uint16_t literals, sets; /* specificity: literal and set positions */
 	uint16_t width;          /* characters the set positions admit, summed */
 	bool variable;
+	bool any; /* the pattern "T" alone */
 };
 
 /* Compiles text; 0, or -1 with *err_at set to the offset of the offending character. */

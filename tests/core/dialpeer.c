@@ -43,6 +43,9 @@ Test(core_dialpeer, variable_length)
 	cr_assert(m("91?2", "912"));
 	cr_assert_not(m("91?2", "9112"));
 	cr_assert(m("555$", "555"));
+	cr_assert(m("T", "alice"), "T alone is a default route");
+	cr_assert(m("T", ""));
+	cr_assert_not(m("9T", "9alice"), "after digits, T stays digits");
 }
 
 Test(core_dialpeer, sets)
@@ -84,6 +87,7 @@ Test(core_dialpeer, most_specific_then_preference_then_tag)
 		{ .tag = 7, .pattern = pat("3000") },
 		{ .tag = 10, .pattern = pat("[4-5]000") },
 		{ .tag = 9, .pattern = pat("4.00") },
+		{ .tag = 11, .pattern = pat("T") },
 	};
 	size_t n = sizeof(peers) / sizeof(peers[0]);
 	cr_assert_eq(core_dialpeer_select(peers, n, SLICE_LIT("1000"))->tag, 4);
@@ -93,8 +97,9 @@ Test(core_dialpeer, most_specific_then_preference_then_tag)
 	cr_assert_eq(core_dialpeer_select(peers, n, SLICE_LIT("2000"))->tag, 6);
 	cr_assert_eq(core_dialpeer_select(peers, n, SLICE_LIT("3000"))->tag, 7);
 	cr_assert_eq(core_dialpeer_select(peers, n, SLICE_LIT("4000"))->tag, 10, "a set is more specific than a dot");
-	cr_assert_null(core_dialpeer_select(peers, n, SLICE_LIT("999")));
-	cr_assert_null(core_dialpeer_select(peers, n, SLICE_LIT("")));
+	cr_assert_eq(core_dialpeer_select(peers, n, SLICE_LIT("999"))->tag, 11, "the default route last");
+	cr_assert_null(core_dialpeer_select(peers, n - 1, SLICE_LIT("999")));
+	cr_assert_null(core_dialpeer_select(peers, n - 1, SLICE_LIT("")));
 }
 
 Test(core_dialpeer, hostile_input_is_bounded)
