@@ -1,0 +1,95 @@
+/* core_daemon: the running proxy — configuration turned into TLS contexts, listeners and
+ * routing, shared read-only by the workers, plus the workers themselves.
+ *
+ * Ownership: struct daemon owns the loaded configuration (core_conf), the trustpoints and
+ * profiles built from it, the resolved targets and the workers. Workers read it and never
+ * write it; each worker owns its ring, connections and counters (core/worker.h).
+ */
+#ifndef SIPTLS_CORE_DAEMON_H
+#define SIPTLS_CORE_DAEMON_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "core/conf.h"
+#include "core/proxy.h"
+#include "sip/msg.h"
+#include "tls/profile.h"
+#include "tls/sni.h"
+#include "tls/trustpoint.h"
+
+struct worker;
+struct tls_keylog;
+
+/* the tuning flags (see siptlsd --help); zero values mean the defaults below */
+struct daemon_opts {
+	unsigned workers;          /* 0: one per online CPU */
+	unsigned ring_entries;     /* 256 */
+	unsigned buf_size;         /* 16384: one TLS record */
+	unsigned buf_count;        /* 1024 per worker */
+	uint32_t max_msg;          /* 65535 */
+	size_t sendq_limit;        /* 256 KiB per connection */
+	unsigned handshake_ms;     /* 10000 */
+	unsigned idle_ms;          /* 0: no idle timeout */
+	unsigned connect_ms;       /* 5000 */
+	unsigned txn_ms;           /* 32000: RFC 3261 timer F / B */
+	unsigned txn_invite_ms;    /* 180000: RFC 3261 timer C, after a provisional */
+	unsigned drain_ms;         /* 5000: SIGTERM grace for transactions in flight */
+	bool pin;                  /* pin each worker to a CPU */
+	const char *keylog;        /* --tls-keylog FILE */
+};
+
+#define DAEMON_MAX_LISTENERS 32
+#define DAEMON_MAX_TARGETS 64
+
+struct daemon_listener {
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	char text[80];            /* "ADDR:PORT" as logged */
+	unsigned tenant;          /* index into tenants (the default tenant of this address) */
+	struct tls_sni_table sni; /* tenants sharing the address, told apart by SNI */
+	bool shared;              /* more than one tenant: attach the SNI table */
+};
+
+struct daemon_target {
+	struct proxy_target t;    /* tenant index, host, port */
+	char host[256];
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	bool resolved;
+};
+
+struct daemon {
+	struct daemon_opts opts;
+	struct core_conf conf;
+	struct sip_limits limits;
+	struct tls_trustpoint tp[CORE_CONF_MAX_TRUSTPOINTS];
+	struct tls_profile profiles[CORE_CONF_MAX_PROFILES];
+	unsigned nprofiles;
+	struct proxy_tenant tenants[CORE_CONF_MAX_TENANTS];
+	const struct tls_profile *tenant_profile[CORE_CONF_MAX_TENANTS];
+	char tenant_host[CORE_CONF_MAX_TENANTS][64];
+	unsigned ntenants;
+	struct core_dialpeer peers[CORE_CONF_MAX_DIALPEERS];
+	struct daemon_target targets[DAEMON_MAX_TARGETS];
+	unsigned ntargets;
+	struct daemon_listener listeners[DAEMON_MAX_LISTENERS];
+	unsigned nlisteners;
+	struct proxy_conf proxy;
+	struct tls_keylog *keylog;
+	struct worker **workers;
+	unsigned nworkers;
+	volatile sig_atomic_t stop; /* 1: drain then exit */
+};
+
+/* Builds everything from d->conf (already parsed) and d->opts: loads trustpoints, builds
+ * profiles, resolves targets, lays out listeners. 0 or -errno with err filled. */
+int daemon_build(struct daemon *d, char *err, size_t errlen) __attribute__((warn_unused_result));
+/* Starts the workers and runs until d->stop and the drain are done. Returns the exit status:
+ * 0, or 1 when no listener could be opened. */
+int daemon_run(struct daemon *d);
+void daemon_free(struct daemon *d);
+
+#endif

@@ -1,0 +1,1207 @@
+/* The worker loop: one io_uring, completions dispatched through one switch to small handlers.
+ *
+ * Life of a connection: accepted (or connected, for the upstream pool) -> TLS handshake driven
+ * by poll completions -> open: a multishot recv fills provided buffers, the record layer turns
+ * them into plaintext in the connection's rx buffer, the scanner frames messages there and the
+ * proxy rules (core/proxy.h) say where each goes -> closing: close_notify, then the fd closes
+ * once no send is in flight (the kernel may still read a send's buffer until it completes).
+ */
+#include "core/worker.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include "core/daemon.h"
+#include "core/log.h"
+#include "io/bufring.h"
+#include "io/listen.h"
+#include "io/ring.h"
+#include "io/sendq.h"
+#include "io/timer.h"
+#include "sip/reply.h"
+#include "sip/scalar.h"
+#include "sip/via.h"
+#include "tls/conn.h"
+#include "tls/ident.h"
+#include "tls/sni.h"
+
+enum op { OP_NONE = 0, OP_ACCEPT, OP_POLL, OP_RECV, OP_SEND, OP_WAKE, OP_CANCEL };
+
+enum cstate { C_FREE = 0, C_CONNECTING, C_HANDSHAKE, C_OPEN, C_CLOSING };
+
+#define MAX_CONNS 65536u
+#define TXN_BUCKETS 4096u
+#define HDR_CAP 128
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 30000
+
+enum tkind { T_CONN = 1, T_TXN, T_ACCEPT };
+
+struct wtimer {
+	struct io_timer t; /* first: a popped io_timer is a wtimer */
+	uint8_t kind;
+};
+
+struct conn {
+	struct wtimer timer; /* handshake / connect deadline */
+	uint32_t slot, gen;
+	enum cstate state;
+	bool outbound, recv_armed, send_busy, poll_armed, closing_sent;
+	unsigned tenant;  /* index */
+	int target;       /* outbound: index in d->targets; -1 inbound */
+	int fd;
+	struct tls_conn tls;
+	struct io_sendq sq; /* kernel TX, and requests waiting for an upstream handshake */
+	char *rx;
+	uint32_t rxlen, rxcap;
+	struct sip_msg scan;
+	struct sockaddr_storage peer, local;
+	uint64_t id;
+};
+
+struct txn {
+	struct wtimer timer;
+	struct txn *next;
+	char branch[PROXY_BRANCH_LEN];
+	uint8_t method;
+	bool provisional;
+	uint64_t client;   /* inbound connection id */
+	uint64_t upstream; /* connection the request went out on */
+	char *req;         /* a copy of the request: local 408/503 are built from it */
+	uint32_t req_len;
+};
+
+struct worker {
+	struct daemon *d;
+	unsigned idx;
+	pthread_t thread;
+	bool thread_started;
+	int wake_fd;
+	uint64_t wake_buf;
+	struct io_ring ring;
+	struct io_bufring br;
+	struct io_wheel *wheel;
+	struct io_listener lis[DAEMON_MAX_LISTENERS];
+	struct wtimer accept_retry;
+	struct conn **conns; /* by slot */
+	uint32_t *gens;
+	uint32_t next_slot, nconns;
+	struct txn *txns[TXN_BUCKETS];
+	uint64_t ntxn;
+	uint64_t pool[DAEMON_MAX_TARGETS];       /* connection id per target, 0: none */
+	uint64_t backoff_until[DAEMON_MAX_TARGETS];
+	unsigned backoff_ms[DAEMON_MAX_TARGETS];
+	struct sip_hdr hdr[HDR_CAP];       /* the message being handled */
+	struct sip_hdr hdr_saved[HDR_CAP]; /* a remembered request being answered */
+	char reply[2048];
+	bool draining;
+	uint64_t drain_deadline;
+	struct worker_stats st;
+};
+
+/* ---- time and small helpers ------------------------------------------------------------- */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint64_t conn_id(const struct worker *w, uint32_t slot, uint32_t gen)
+{
+	return (uint64_t)w->idx << 48 | (uint64_t)slot << 24 | (gen & 0xffffffu);
+}
+
+static struct conn *conn_by_id(struct worker *w, uint64_t id)
+{
+	uint32_t slot = (uint32_t)(id >> 24) & 0xffffffu;
+	if ((id >> 48) != w->idx || slot >= MAX_CONNS || !w->conns[slot])
+		return NULL;
+	struct conn *c = w->conns[slot];
+	return (c->gen & 0xffffffu) == (id & 0xffffffu) && c->state != C_FREE ? c : NULL;
+}
+
+static struct conn *conn_by_ud(struct worker *w, uint64_t ud)
+{
+	uint32_t slot = io_ud_id(ud);
+	if (slot >= MAX_CONNS || !w->conns[slot])
+		return NULL;
+	struct conn *c = w->conns[slot];
+	return (c->gen & IO_UD_EXTRA_MAX) == io_ud_extra(ud) && c->state != C_FREE ? c : NULL;
+}
+
+static uint64_t conn_ud(const struct conn *c, enum op op)
+{
+	return io_ud_pack((uint8_t)op, c->slot, c->gen & IO_UD_EXTRA_MAX);
+}
+
+static void addr_text(const struct sockaddr_storage *ss, char *buf, size_t n)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+		port = ntohs(a->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+		port = ntohs(a->sin6_port);
+	}
+	snprintf(buf, n, "%s:%u", ip, port);
+}
+
+/* ---- connection table ------------------------------------------------------------------- */
+
+static struct conn *conn_alloc(struct worker *w, int fd)
+{
+	for (uint32_t tries = 0; tries < MAX_CONNS; tries++) {
+		uint32_t s = w->next_slot++ % MAX_CONNS;
+		if (s == 0 || (w->conns[s] && w->conns[s]->state != C_FREE))
+			continue; /* slot 0 is never used: id 0 means "none" */
+		struct conn *c = w->conns[s];
+		if (!c && !(c = w->conns[s] = calloc(1, sizeof(*c))))
+			return NULL;
+		uint32_t gen = (w->gens[s] + 1) & 0xffffffu;
+		memset(c, 0, sizeof(*c));
+		c->slot = s;
+		c->gen = w->gens[s] = gen ? gen : 1;
+		c->fd = fd;
+		c->target = -1;
+		c->timer.kind = T_CONN;
+		c->id = conn_id(w, s, c->gen);
+		io_sendq_init(&c->sq, w->d->opts.sendq_limit);
+		sip_msg_init(&c->scan, w->hdr, HDR_CAP);
+		w->nconns++;
+		w->st.active++;
+		return c;
+	}
+	return NULL;
+}
+
+static void conn_release(struct worker *w, struct conn *c)
+{
+	if (io_timer_armed(&c->timer.t))
+		io_wheel_cancel(w->wheel, &c->timer.t);
+	if (c->state >= C_HANDSHAKE)
+		tls_conn_free(&c->tls);
+	if (c->fd >= 0)
+		close(c->fd);
+	io_sendq_free(&c->sq);
+	free(c->rx);
+	if (c->target >= 0 && w->pool[c->target] == c->id)
+		w->pool[c->target] = 0;
+	c->rx = NULL;
+	c->state = C_FREE;
+	w->nconns--;
+	w->st.active--;
+}
+
+/* ---- sending ---------------------------------------------------------------------------- */
+
+static size_t conn_queued(const struct conn *c)
+{
+	size_t q = c->sq.queued;
+	if (c->state >= C_OPEN && c->tls.rec.tx == TLS_RL_USER)
+		q += c->tls.rec.out.len - c->tls.rec.out.off;
+	return q;
+}
+
+static void conn_flush(struct worker *w, struct conn *c)
+{
+	if (c->send_busy || c->fd < 0 || c->state < C_OPEN)
+		return;
+	struct slice v = { 0 };
+	size_t len = 0;
+	bool user = c->tls.rec.tx == TLS_RL_USER;
+	if (user ? (v = tls_record_tx_view(&c->tls.rec)).n == 0 : c->sq.queued == 0)
+		return;
+	/* the SQE first: a batch taken from the queue is marked in flight */
+	struct io_uring_sqe *sqe = io_ring_sqe(&w->ring);
+	if (!sqe)
+		return; /* the next completion of this connection flushes again */
+	if (user) {
+		io_uring_prep_send(sqe, c->fd, v.p, v.n, MSG_NOSIGNAL);
+	} else {
+		struct msghdr *m = io_sendq_batch(&c->sq, &len);
+		if (!m) {
+			io_uring_prep_nop(sqe);
+			io_uring_sqe_set_data64(sqe, io_ud_pack(OP_NONE, 0, 0));
+			return;
+		}
+		io_uring_prep_sendmsg(sqe, c->fd, m, MSG_NOSIGNAL);
+	}
+	io_uring_sqe_set_data64(sqe, conn_ud(c, OP_SEND));
+	c->send_busy = true;
+}
+
+/* Queues iov for c (encrypting on the user path); -ENOBUFS when c's queue is at its limit. */
+static int conn_send(struct worker *w, struct conn *c, const struct iovec *iov, int n)
+{
+	size_t len = 0;
+	for (int i = 0; i < n; i++)
+		len += iov[i].iov_len;
+	size_t limit = io_sendq_limit(&c->sq);
+	if (c->state == C_CLOSING)
+		return -EPIPE;
+	if (conn_queued(c) + len > limit) {
+		w->st.queue_full++;
+		return -ENOBUFS;
+	}
+	int rc;
+	if (c->state == C_OPEN && c->tls.rec.tx == TLS_RL_USER)
+		rc = tls_record_send(&c->tls.rec, iov, n) < 0 ? -EIO : 0;
+	else
+		rc = io_sendq_push(&c->sq, iov, n);
+	if (rc < 0)
+		return rc;
+	size_t q = conn_queued(c);
+	if (q > w->st.max_sendq)
+		w->st.max_sendq = q;
+	conn_flush(w, c);
+	return 0;
+}
+
+static int conn_send_bytes(struct worker *w, struct conn *c, const char *p, size_t n)
+{
+	struct iovec iov = { (void *)(uintptr_t)p, n };
+	return conn_send(w, c, &iov, 1);
+}
+
+/* ---- closing ---------------------------------------------------------------------------- */
+
+static void txn_fail_upstream(struct worker *w, uint64_t upstream, unsigned code);
+
+/* A failed cancel (no SQE) is harmless: the request's completion still comes, and a slot's new
+ * generation makes it stale. */
+static void cancel(struct worker *w, uint64_t ud)
+{
+	if (io_ring_cancel(&w->ring, ud, io_ud_pack(OP_CANCEL, 0, 0)) < 0)
+		core_log(LOG_DEBUG, "worker %u: cancel not queued", w->idx);
+}
+
+static void conn_cancel_io(struct worker *w, struct conn *c)
+{
+	if (c->recv_armed)
+		cancel(w, conn_ud(c, OP_RECV));
+	if (c->poll_armed)
+		cancel(w, conn_ud(c, OP_POLL));
+}
+
+/* (re-)arms accept on listener i; an error is retried from the accept timer */
+static void listener_arm(struct worker *w, unsigned i)
+{
+	if (w->lis[i].fd < 0 || w->lis[i].armed || w->draining)
+		return;
+	if (io_listener_arm(&w->lis[i], &w->ring) < 0 && !io_timer_armed(&w->accept_retry.t))
+		io_wheel_add(w->wheel, &w->accept_retry.t, now_ms() + 100);
+}
+
+/* Closes now when no send is in flight, else when it completes (on_send calls back). */
+static void conn_close(struct worker *w, struct conn *c, bool notify)
+{
+	if (c->state == C_FREE)
+		return;
+	if (c->state != C_CLOSING) {
+		bool open = c->state == C_OPEN;
+		c->state = C_CLOSING;
+		conn_cancel_io(w, c);
+		if (c->outbound)
+			txn_fail_upstream(w, c->id, 503);
+		if (open && notify && !c->closing_sent) {
+			c->closing_sent = true;
+			int rc = tls_record_close(&c->tls.rec);
+			if (rc == TLS_TX_CIPHER) {
+				c->state = C_OPEN; /* let the flush out */
+				conn_flush(w, c);
+				c->state = C_CLOSING;
+			}
+		}
+	}
+	if (!c->send_busy)
+		conn_release(w, c);
+}
+
+/* ---- transactions ----------------------------------------------------------------------- */
+
+static unsigned txn_bucket(const char *branch)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a: the branch's token is already a PRF output */
+	for (size_t i = 0; i < PROXY_BRANCH_LEN; i++)
+		h = (h ^ (unsigned char)branch[i]) * 1099511628211ull;
+	return (unsigned)(h % TXN_BUCKETS);
+}
+
+static struct txn **txn_find(struct worker *w, struct slice branch, uint8_t method)
+{
+	if (branch.n != PROXY_BRANCH_LEN)
+		return NULL;
+	struct txn **pp = &w->txns[txn_bucket(branch.p)];
+	for (; *pp; pp = &(*pp)->next)
+		if ((*pp)->method == method && memcmp((*pp)->branch, branch.p, PROXY_BRANCH_LEN) == 0)
+			return pp;
+	return NULL;
+}
+
+static void txn_unlink_free(struct worker *w, struct txn **pp)
+{
+	struct txn *t = *pp;
+	*pp = t->next;
+	if (io_timer_armed(&t->timer.t))
+		io_wheel_cancel(w->wheel, &t->timer.t);
+	free(t->req);
+	free(t);
+	w->ntxn--;
+}
+
+/* remembers a forwarded request so it can still be answered (408, 503) if upstream is not */
+static void txn_add(struct worker *w, const struct proxy_decision *d, const struct sip_msg *m,
+		    uint64_t client, uint64_t upstream)
+{
+	struct slice b = slice_make(d->branch, PROXY_BRANCH_LEN);
+	if (m->method_id == SIP_M_ACK || txn_find(w, b, (uint8_t)m->method_id))
+		return; /* ACK has no response; a retransmission keeps the first entry */
+	struct txn *t = calloc(1, sizeof(*t));
+	char *copy = t ? malloc(m->raw.n) : NULL;
+	if (!copy) {
+		free(t);
+		return; /* out of memory: the request still goes, only a local 408 is lost */
+	}
+	memcpy(copy, m->raw.p, m->raw.n);
+	memcpy(t->branch, d->branch, PROXY_BRANCH_LEN);
+	t->method = (uint8_t)m->method_id;
+	t->client = client;
+	t->upstream = upstream;
+	t->req = copy;
+	t->req_len = (uint32_t)m->raw.n;
+	t->timer.kind = T_TXN;
+	unsigned k = txn_bucket(t->branch);
+	t->next = w->txns[k];
+	w->txns[k] = t;
+	w->ntxn++;
+	io_wheel_add(w->wheel, &t->timer.t, now_ms() + w->d->opts.txn_ms);
+}
+
+/* answers the request t remembers with code on its client connection, if that still exists */
+static void txn_answer(struct worker *w, struct txn *t, unsigned code)
+{
+	struct conn *c = conn_by_id(w, t->client);
+	struct sip_limits lim = w->d->limits;
+	struct sip_msg m;
+	if (!c || c->state != C_OPEN || t->method == SIP_M_ACK)
+		return;
+	/* its own header array: this can run while another message is being handled */
+	sip_msg_init(&m, w->hdr_saved, HDR_CAP);
+	if (sip_msg_scan(t->req, t->req_len, &lim, &m) <= 0)
+		return;
+	int n = proxy_reply(&w->d->proxy, &m, code, w->reply, sizeof(w->reply));
+	if (n > 0 && conn_send_bytes(w, c, w->reply, (size_t)n) == 0)
+		w->st.local_replies[code / 100]++;
+}
+
+static void txn_fail_upstream(struct worker *w, uint64_t upstream, unsigned code)
+{
+	for (unsigned k = 0; k < TXN_BUCKETS; k++) {
+		struct txn **pp = &w->txns[k];
+		while (*pp) {
+			if ((*pp)->upstream == upstream) {
+				txn_answer(w, *pp, code);
+				w->st.upstream_unavailable++;
+				txn_unlink_free(w, pp);
+			} else {
+				pp = &(*pp)->next;
+			}
+		}
+	}
+}
+
+static void txn_timeout(struct worker *w, struct txn *t)
+{
+	struct txn **pp = txn_find(w, slice_make(t->branch, PROXY_BRANCH_LEN), t->method);
+	if (!pp)
+		return;
+	txn_answer(w, t, 408);
+	w->st.timeouts++;
+	txn_unlink_free(w, pp);
+}
+
+/* a response for a transaction: final ends it, a provisional INVITE one moves to timer C */
+static void txn_response(struct worker *w, const struct sip_msg *m, struct slice branch)
+{
+	const struct sip_hdr *cs = sip_msg_get(m, SIP_H_CSEQ);
+	struct sip_cseq cseq;
+	if (!cs || sip_cseq_parse(cs->value, &cseq) < 0)
+		return;
+	struct txn **pp = txn_find(w, branch, (uint8_t)cseq.method_id);
+	if (!pp)
+		return;
+	if (m->status >= 200) {
+		txn_unlink_free(w, pp);
+	} else if ((*pp)->method == SIP_M_INVITE && !(*pp)->provisional) {
+		(*pp)->provisional = true;
+		io_wheel_cancel(w->wheel, &(*pp)->timer.t);
+		io_wheel_add(w->wheel, &(*pp)->timer.t, now_ms() + w->d->opts.txn_invite_ms);
+	}
+}
+
+/* ---- handshakes ------------------------------------------------------------------------- */
+
+static void conn_arm_poll(struct worker *w, struct conn *c, unsigned events)
+{
+	struct io_uring_sqe *sqe = io_ring_sqe(&w->ring);
+	if (!sqe) {
+		conn_close(w, c, false);
+		return;
+	}
+	io_uring_prep_poll_add(sqe, c->fd, events);
+	io_uring_sqe_set_data64(sqe, conn_ud(c, OP_POLL));
+	c->poll_armed = true;
+}
+
+static void conn_arm_recv(struct worker *w, struct conn *c)
+{
+	if (c->recv_armed || c->state != C_OPEN)
+		return;
+	if (io_bufring_recv_arm(&w->br, &w->ring, c->fd, conn_ud(c, OP_RECV)) == 0)
+		c->recv_armed = true;
+	else
+		conn_close(w, c, false);
+}
+
+static void conn_on_data(struct worker *w, struct conn *c, struct slice in);
+
+/* the handshake finished: pick up the tenant SNI chose, flush what waited, start reading */
+static void conn_opened(struct worker *w, struct conn *c)
+{
+	c->state = C_OPEN;
+	if (io_timer_armed(&c->timer.t))
+		io_wheel_cancel(w->wheel, &c->timer.t);
+	if (!c->outbound) {
+		int tag = tls_sni_chosen(c->tls.ssl);
+		for (unsigned i = 0; tag >= 0 && i < w->d->ntenants; i++)
+			if (w->d->tenants[i].tag == (unsigned)tag)
+				c->tenant = i;
+	}
+	if (c->outbound) {
+		w->backoff_ms[c->target] = 0;
+		if (c->tls.rec.tx == TLS_RL_USER) { /* requests queued while connecting: encrypt */
+			size_t len;
+			struct msghdr *m;
+			while ((m = io_sendq_batch(&c->sq, &len)) != NULL) {
+				if (tls_record_send(&c->tls.rec, m->msg_iov, (int)m->msg_iovlen) < 0 ||
+				    io_sendq_advance(&c->sq, len) < 0) {
+					conn_close(w, c, false);
+					return;
+				}
+			}
+		}
+		conn_flush(w, c);
+	}
+	conn_arm_recv(w, c);
+	if (tls_record_rx_pending(&c->tls.rec))
+		conn_on_data(w, c, (struct slice){ 0 });
+}
+
+static void conn_handshake(struct worker *w, struct conn *c)
+{
+	switch (tls_conn_handshake_step(&c->tls, tls_conn_now_ns())) {
+	case TLS_STEP_DONE:
+		conn_opened(w, c);
+		return;
+	case TLS_STEP_WANT_READ:
+		conn_arm_poll(w, c, POLLIN);
+		return;
+	case TLS_STEP_WANT_WRITE:
+		conn_arm_poll(w, c, POLLOUT);
+		return;
+	case TLS_STEP_ERROR:
+	default:
+		break;
+	}
+	char peer[80];
+	addr_text(&c->peer, peer, sizeof(peer));
+	if (c->outbound) {
+		w->st.tls.client_handshake_failures++;
+		w->st.conn_failures++;
+		w->backoff_ms[c->target] = w->backoff_ms[c->target] ?
+			(w->backoff_ms[c->target] * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+									 w->backoff_ms[c->target] * 2) :
+			BACKOFF_MIN_MS;
+		w->backoff_until[c->target] = now_ms() + w->backoff_ms[c->target];
+	} else {
+		w->st.tls.server_handshake_failures++;
+	}
+	if (c->tls.error == TLS_CONN_ETIMEOUT)
+		w->st.handshake_timeouts++;
+	core_log(LOG_INFO, "TLS handshake with %s failed: %s", peer, c->tls.reason);
+	conn_close(w, c, false);
+}
+
+/* attaches the identity checks (cn-san) and starts the handshake of a connected fd */
+static int conn_start_tls(struct worker *w, struct conn *c, SSL_CTX *ctx, const char *target,
+			  const struct tls_sni_table *sni)
+{
+	socklen_t ll = sizeof(c->local), pl = sizeof(c->peer);
+	getsockname(c->fd, (struct sockaddr *)&c->local, &ll);
+	getpeername(c->fd, (struct sockaddr *)&c->peer, &pl);
+	uint64_t deadline = tls_conn_now_ns() + (uint64_t)w->d->opts.handshake_ms * 1000000u;
+	if (tls_conn_init(&c->tls, ctx, c->fd, !c->outbound, deadline) < 0)
+		return -ENOMEM;
+	c->state = C_HANDSHAKE;
+	struct tls_ident_ctx id = { .local = c->local, .remote = c->peer,
+				    .tenant = w->d->tenants[c->tenant].tag, .target = target,
+				    .stats = &w->st.tls };
+	if (tls_ident_attach(c->tls.ssl, &id) < 0)
+		return -ENOMEM;
+	if (sni && tls_sni_attach(c->tls.ssl, sni) < 0)
+		return -ENOMEM;
+	if (c->outbound && tls_sni_client_set(c->tls.ssl, w->d->tenant_profile[c->tenant], target) < 0)
+		return -EPROTO;
+	io_wheel_add(w->wheel, &c->timer.t, now_ms() + w->d->opts.handshake_ms);
+	conn_handshake(w, c);
+	return 0;
+}
+
+/* ---- accepting -------------------------------------------------------------------------- */
+
+static void on_accept(struct worker *w, unsigned li, int fd)
+{
+	const struct daemon_listener *l = &w->d->listeners[li];
+	struct conn *c = conn_alloc(w, fd);
+	if (!c) {
+		close(fd);
+		w->st.accept_errors++;
+		return;
+	}
+	w->st.accepted++;
+	c->tenant = l->tenant;
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	const struct tls_profile *p = w->d->tenant_profile[l->tenant];
+	if (conn_start_tls(w, c, p->server, NULL, l->shared ? &l->sni : NULL) < 0) {
+		w->st.tls.server_handshake_failures++;
+		if (c->state != C_FREE)
+			conn_close(w, c, false);
+	}
+}
+
+/* ---- the upstream pool ------------------------------------------------------------------ */
+
+static void upstream_connected(struct worker *w, struct conn *c)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	const struct daemon_target *t = &w->d->targets[c->target];
+	if (err) {
+		core_log(LOG_WARNING, "connect to %s:%u failed: %s", t->host, t->t.port, strerror(err));
+		w->st.conn_failures++;
+		unsigned b = w->backoff_ms[c->target];
+		w->backoff_ms[c->target] = b ? (b * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : b * 2) : BACKOFF_MIN_MS;
+		w->backoff_until[c->target] = now_ms() + w->backoff_ms[c->target];
+		conn_close(w, c, false);
+		return;
+	}
+	if (io_timer_armed(&c->timer.t))
+		io_wheel_cancel(w->wheel, &c->timer.t);
+	int one = 1;
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	const struct tls_profile *p = w->d->tenant_profile[c->tenant];
+	if (conn_start_tls(w, c, p->client, t->host, NULL) < 0 && c->state != C_FREE)
+		conn_close(w, c, false);
+}
+
+/* this worker's connection to target ti: the pooled one, or a new one being opened; NULL
+ * while the target is in its back-off after a failure */
+static struct conn *upstream_get(struct worker *w, unsigned ti)
+{
+	struct conn *c = conn_by_id(w, w->pool[ti]);
+	if (c && c->state != C_CLOSING)
+		return c;
+	const struct daemon_target *t = &w->d->targets[ti];
+	if (!t->resolved || now_ms() < w->backoff_until[ti])
+		return NULL;
+	int fd = socket(t->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	if (connect(fd, (const struct sockaddr *)&t->addr, t->addr_len) < 0 && errno != EINPROGRESS) {
+		close(fd);
+		w->st.conn_failures++;
+		w->backoff_until[ti] = now_ms() + BACKOFF_MIN_MS;
+		return NULL;
+	}
+	if (!(c = conn_alloc(w, fd))) {
+		close(fd);
+		return NULL;
+	}
+	c->outbound = true;
+	c->target = (int)ti;
+	c->tenant = t->t.tenant;
+	c->state = C_CONNECTING;
+	w->pool[ti] = c->id;
+	io_wheel_add(w->wheel, &c->timer.t, now_ms() + w->d->opts.connect_ms);
+	conn_arm_poll(w, c, POLLOUT);
+	return c;
+}
+
+/* ---- messages --------------------------------------------------------------------------- */
+
+static void reply_local(struct worker *w, struct conn *c, const struct sip_msg *m, unsigned code)
+{
+	int n = proxy_reply(&w->d->proxy, m, code, w->reply, sizeof(w->reply));
+	if (n > 0 && conn_send_bytes(w, c, w->reply, (size_t)n) == 0)
+		w->st.local_replies[code / 100]++;
+}
+
+static void forward_edit(struct worker *w, struct conn *src, struct conn *dst,
+			 const struct sip_msg *m, const struct proxy_decision *d)
+{
+	struct iovec iov[SIP_EDIT_MAX_IOV];
+	int n = sip_edit_iov(&d->edit, iov, SIP_EDIT_MAX_IOV, NULL);
+	if (n > 0 && conn_send(w, dst, iov, n) == 0) {
+		if (m->kind == SIP_KIND_REQUEST)
+			w->st.forwarded_requests++;
+		else
+			w->st.forwarded_responses++;
+		return;
+	}
+	/* the next hop cannot take it now: a request is answered, a response is lost (counted) */
+	if (m->kind == SIP_KIND_REQUEST && m->method_id != SIP_M_ACK) {
+		w->st.upstream_unavailable++;
+		reply_local(w, src, m, 503);
+	} else {
+		w->st.send_failures++;
+	}
+}
+
+static void on_request(struct worker *w, struct conn *c, const struct sip_msg *m)
+{
+	static __thread struct proxy_decision d; /* large (the edit's scratch): not on the stack */
+	struct proxy_in in = { .conn = c->id, .tenant = c->tenant };
+	w->st.requests_in++;
+	if (proxy_request(&w->d->proxy, &in, m, &d) < 0) {
+		reply_local(w, c, m, 500);
+		return;
+	}
+	w->st.reasons[d.reason]++;
+	struct conn *dst = NULL;
+	switch (d.verdict) {
+	case PROXY_REPLY:
+		reply_local(w, c, m, d.code);
+		return;
+	case PROXY_DROP:
+		return;
+	case PROXY_TO_TARGET:
+		/* proxy_target is the first member of daemon_target: the index is the offset */
+		dst = upstream_get(w, (unsigned)((const struct daemon_target *)(const void *)d.target -
+						 w->d->targets));
+		break;
+	case PROXY_TO_CONN:
+		dst = conn_by_id(w, d.conn);
+		break;
+	default:
+		return;
+	}
+	if (!dst) {
+		w->st.upstream_unavailable++;
+		if (m->method_id != SIP_M_ACK)
+			reply_local(w, c, m, 503);
+		return;
+	}
+	if (d.trying)
+		reply_local(w, c, m, 100);
+	txn_add(w, &d, m, c->id, dst->id);
+	forward_edit(w, c, dst, m, &d);
+}
+
+static void on_response(struct worker *w, struct conn *c, const struct sip_msg *m)
+{
+	static __thread struct proxy_decision d;
+	struct proxy_in in = { .conn = c->id, .tenant = c->tenant };
+	w->st.responses_in++;
+	proxy_response(&w->d->proxy, &in, m, &d);
+	w->st.reasons[d.reason]++;
+	if (d.verdict != PROXY_TO_CONN)
+		return;
+	struct slice v[1], rest = sip_msg_get(m, SIP_H_VIA)->value;
+	struct sip_via top;
+	if (sip_list_next(&rest, &v[0]) == 1 && sip_via_parse(v[0], &top) == 0)
+		txn_response(w, m, top.branch);
+	struct conn *dst = conn_by_id(w, d.conn);
+	if (!dst) {
+		w->st.response_no_conn++;
+		return;
+	}
+	forward_edit(w, c, dst, m, &d);
+}
+
+/* bytes that cannot be framed: answer what can be answered, then the stream is lost */
+static void on_scan_error(struct worker *w, struct conn *c, const struct sip_msg *m, int err)
+{
+	char peer[80];
+	addr_text(&c->peer, peer, sizeof(peer));
+	core_log(LOG_NOTICE, "unparseable SIP from %s at byte %u: %s; closing", peer, m->err_off,
+		 sip_err_str(err));
+	w->st.scan_errors++;
+	if (err == -SIP_E_TOO_BIG)
+		w->st.too_big++;
+	if (m->kind == SIP_KIND_REQUEST && sip_msg_get(m, SIP_H_VIA) && m->method_id != SIP_M_ACK)
+		reply_local(w, c, m, err == -SIP_E_TOO_BIG ? 513 : err == -SIP_E_VERSION ? 505 : 400);
+	conn_close(w, c, true);
+}
+
+static void handle_message(struct worker *w, struct conn *c, const struct sip_msg *m)
+{
+	switch (m->kind) {
+	case SIP_KIND_PING:
+		w->st.pings++;
+		conn_send_bytes(w, c, "\r\n", 2); /* RFC 5626 4.4.1: the pong */
+		return;
+	case SIP_KIND_REQUEST:
+		on_request(w, c, m);
+		return;
+	case SIP_KIND_RESPONSE:
+		on_response(w, c, m);
+		return;
+	case SIP_KIND_PONG:
+	case SIP_KIND_NONE:
+	default:
+		return;
+	}
+}
+
+/* frames and handles every complete message in c's rx buffer, keeping a partial one */
+static void conn_process(struct worker *w, struct conn *c)
+{
+	uint32_t off = 0;
+	while (off < c->rxlen && c->state == C_OPEN) {
+		int rc = sip_msg_scan(c->rx + off, c->rxlen - off, &w->d->limits, &c->scan);
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			on_scan_error(w, c, &c->scan, rc);
+			return;
+		}
+		handle_message(w, c, &c->scan);
+		sip_msg_init(&c->scan, w->hdr, HDR_CAP);
+		off += (uint32_t)rc;
+	}
+	if (c->state == C_FREE)
+		return;
+	memmove(c->rx, c->rx + off, c->rxlen - off);
+	c->rxlen -= off;
+	if (c->rxlen == 0) { /* an idle connection holds no buffer */
+		free(c->rx);
+		c->rx = NULL;
+		c->rxcap = 0;
+	}
+}
+
+static bool conn_rx_room(struct worker *w, struct conn *c)
+{
+	if (c->rx)
+		return true;
+	c->rxcap = w->d->limits.max_msg + 2 * 16384 + 64; /* a whole message plus two records */
+	c->rx = malloc(c->rxcap);
+	return c->rx != NULL;
+}
+
+/* bytes arrived on c (ciphertext on the user path, plaintext on the kernel path) */
+static void conn_on_data(struct worker *w, struct conn *c, struct slice in)
+{
+	if (!conn_rx_room(w, c)) {
+		conn_close(w, c, false);
+		return;
+	}
+	if (c->tls.rec.rx == TLS_RL_KERNEL) {
+		if (in.n > c->rxcap - c->rxlen) {
+			on_scan_error(w, c, &c->scan, -SIP_E_TOO_BIG);
+			return;
+		}
+		memcpy(c->rx + c->rxlen, in.p, in.n);
+		c->rxlen += (uint32_t)in.n;
+		conn_process(w, c);
+		return;
+	}
+	for (;;) {
+		struct tls_rx_result res;
+		if (c->rxcap - c->rxlen < 16384) { /* no room for a record: the message is too big */
+			on_scan_error(w, c, &c->scan, -SIP_E_TOO_BIG);
+			return;
+		}
+		if (tls_record_recv(&c->tls.rec, in, c->rx + c->rxlen, c->rxcap - c->rxlen, &res) < 0) {
+			res.status = TLS_RX_ERROR; /* out of memory in the record layer */
+			res.reason = "record layer failure";
+		}
+		in = (struct slice){ 0 };
+		if (res.status == TLS_RX_DATA) {
+			c->rxlen += (uint32_t)res.plain.n;
+			conn_process(w, c);
+			if (c->state != C_OPEN)
+				return;
+			if (!conn_rx_room(w, c)) {
+				conn_close(w, c, false);
+				return;
+			}
+			continue;
+		}
+		conn_flush(w, c); /* the record layer may have queued an answer (KeyUpdate) */
+		if (res.status == TLS_RX_MORE)
+			return;
+		if (res.status == TLS_RX_CLOSED) {
+			w->st.remote_closures++;
+			conn_close(w, c, true);
+		} else {
+			char peer[80];
+			addr_text(&c->peer, peer, sizeof(peer));
+			core_log(LOG_NOTICE, "TLS record from %s: %s; closing", peer,
+				 res.reason ? res.reason : "error");
+			conn_close(w, c, false);
+		}
+		return;
+	}
+}
+
+/* ---- completions ------------------------------------------------------------------------ */
+
+static void on_recv(struct worker *w, const struct io_uring_cqe *cqe)
+{
+	char *data = NULL;
+	uint16_t bid = 0;
+	struct conn *c = conn_by_ud(w, cqe->user_data);
+	int n = io_bufring_take(&w->br, cqe, &data, &bid);
+	bool more = io_cqe_more(cqe);
+	if (c && !more)
+		c->recv_armed = false;
+	if (n > 0 && (!c || c->state != C_OPEN)) {
+		io_bufring_recycle(&w->br, bid); /* a late completion of a closed connection */
+		return;
+	}
+	if (!c || c->state != C_OPEN)
+		return;
+	if (n > 0) {
+		conn_on_data(w, c, slice_make(data, (size_t)n));
+		io_bufring_recycle(&w->br, bid);
+	} else if (n == 0) {
+		w->st.remote_closures++;
+		conn_close(w, c, false);
+		return;
+	} else if (n != -ENOBUFS && n != -ECANCELED) {
+		conn_close(w, c, false);
+		return;
+	}
+	if (c->state == C_OPEN && !c->recv_armed)
+		conn_arm_recv(w, c);
+}
+
+static void on_send(struct worker *w, const struct io_uring_cqe *cqe)
+{
+	struct conn *c = conn_by_ud(w, cqe->user_data);
+	if (!c)
+		return;
+	c->send_busy = false;
+	if (cqe->res < 0) {
+		w->st.send_failures++;
+		if (c->state != C_CLOSING)
+			conn_close(w, c, false);
+		else
+			conn_release(w, c);
+		return;
+	}
+	if (c->tls.rec.tx == TLS_RL_USER && c->state >= C_OPEN)
+		tls_record_tx_advance(&c->tls.rec, (size_t)cqe->res);
+	else if (io_sendq_advance(&c->sq, (size_t)cqe->res) < 0)
+		c->state = C_CLOSING;
+	if (c->state == C_CLOSING) {
+		/* finish sending close_notify, then release */
+		if (c->tls.rec.tx == TLS_RL_USER && tls_record_tx_view(&c->tls.rec).n) {
+			c->state = C_OPEN;
+			conn_flush(w, c);
+			c->state = C_CLOSING;
+		}
+		if (!c->send_busy)
+			conn_release(w, c);
+		return;
+	}
+	conn_flush(w, c);
+}
+
+static void on_poll(struct worker *w, const struct io_uring_cqe *cqe)
+{
+	struct conn *c = conn_by_ud(w, cqe->user_data);
+	if (!c)
+		return;
+	c->poll_armed = false;
+	if (cqe->res < 0 && cqe->res != -ECANCELED) {
+		conn_close(w, c, false);
+		return;
+	}
+	if (c->state == C_CONNECTING)
+		upstream_connected(w, c);
+	else if (c->state == C_HANDSHAKE)
+		conn_handshake(w, c);
+}
+
+static void on_accept_cqe(struct worker *w, const struct io_uring_cqe *cqe)
+{
+	unsigned li = io_ud_id(cqe->user_data);
+	if (li >= w->d->nlisteners)
+		return;
+	struct io_listener *l = &w->lis[li];
+	int fd = io_listener_take(l, cqe);
+	if (fd >= 0) {
+		on_accept(w, li, fd);
+	} else if (fd != -ECANCELED) {
+		w->st.accept_errors++;
+		if (io_accept_backoff(fd)) { /* out of fds: retry from a timer, never spin */
+			if (!io_timer_armed(&w->accept_retry.t))
+				io_wheel_add(w->wheel, &w->accept_retry.t, now_ms() + 100);
+			return;
+		}
+	}
+	listener_arm(w, li);
+}
+
+static void arm_wake(struct worker *w)
+{
+	struct io_uring_sqe *sqe = io_ring_sqe(&w->ring);
+	if (!sqe)
+		return;
+	io_uring_prep_read(sqe, w->wake_fd, &w->wake_buf, sizeof(w->wake_buf), 0);
+	io_uring_sqe_set_data64(sqe, io_ud_pack(OP_WAKE, 0, 0));
+}
+
+static void on_cqe(void *arg, const struct io_uring_cqe *cqe)
+{
+	struct worker *w = arg;
+	switch ((enum op)io_ud_op(cqe->user_data)) {
+	case OP_ACCEPT:
+		on_accept_cqe(w, cqe);
+		break;
+	case OP_POLL:
+		on_poll(w, cqe);
+		break;
+	case OP_RECV:
+		on_recv(w, cqe);
+		break;
+	case OP_SEND:
+		on_send(w, cqe);
+		break;
+	case OP_WAKE:
+		arm_wake(w);
+		break;
+	case OP_CANCEL:
+	case OP_NONE:
+	default:
+		break;
+	}
+}
+
+static void on_timer(struct worker *w, struct io_timer *t)
+{
+	struct wtimer *wt = (struct wtimer *)t;
+	if (wt->kind == T_TXN) {
+		txn_timeout(w, (struct txn *)(void *)wt);
+	} else if (wt->kind == T_CONN) {
+		struct conn *c = (struct conn *)(void *)wt;
+		if (c->state == C_CONNECTING || c->state == C_HANDSHAKE) {
+			w->st.handshake_timeouts++;
+			if (c->outbound) {
+				w->st.conn_failures++;
+				w->st.tls.client_handshake_failures++;
+				w->backoff_until[c->target] = now_ms() + BACKOFF_MIN_MS;
+			} else {
+				w->st.tls.server_handshake_failures++;
+			}
+			conn_close(w, c, false);
+		}
+	} else if (wt->kind == T_ACCEPT) {
+		for (unsigned i = 0; i < w->d->nlisteners; i++)
+			listener_arm(w, i);
+	}
+}
+
+/* ---- the loop --------------------------------------------------------------------------- */
+
+static void start_drain(struct worker *w)
+{
+	w->draining = true;
+	w->drain_deadline = now_ms() + w->d->opts.drain_ms;
+	for (unsigned i = 0; i < w->d->nlisteners; i++)
+		if (w->lis[i].fd >= 0 && io_listener_stop(&w->lis[i], &w->ring, io_ud_pack(OP_CANCEL, 0, 0)) < 0)
+			core_log(LOG_WARNING, "worker %u: cannot stop accepting on %s", w->idx,
+				 w->d->listeners[i].text);
+}
+
+static bool sends_pending(struct worker *w)
+{
+	for (uint32_t s = 1; s < MAX_CONNS && s < w->next_slot + 1; s++)
+		if (w->conns[s] && w->conns[s]->state != C_FREE && w->conns[s]->send_busy)
+			return true;
+	return false;
+}
+
+static void close_all(struct worker *w)
+{
+	for (uint32_t s = 1; s < MAX_CONNS; s++)
+		if (w->conns[s] && w->conns[s]->state != C_FREE)
+			conn_close(w, w->conns[s], true);
+}
+
+static int worker_setup(struct worker *w)
+{
+	struct io_ring_params rp = { .entries = w->d->opts.ring_entries };
+	int rc = io_ring_init(&w->ring, &rp);
+	if (rc < 0) {
+		core_log(LOG_CRIT, "worker %u: io_uring unavailable: %s", w->idx, strerror(-rc));
+		return rc;
+	}
+	rc = io_bufring_init(&w->br, &w->ring, 0, w->d->opts.buf_count, w->d->opts.buf_size);
+	if (rc < 0) {
+		core_log(LOG_CRIT, "worker %u: provided buffers: %s", w->idx, strerror(-rc));
+		return rc;
+	}
+	io_wheel_init(w->wheel, now_ms());
+	arm_wake(w);
+	for (unsigned i = 0; i < w->d->nlisteners; i++) {
+		w->lis[i].ud = io_ud_pack(OP_ACCEPT, i, 0);
+		listener_arm(w, i);
+	}
+	return 0;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	if (w->d->opts.pin) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(w->idx % (unsigned)CPU_SETSIZE, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	if (worker_setup(w) < 0) {
+		w->d->stop = 1;
+		return NULL;
+	}
+	bool closing = false;
+	for (;;) {
+		uint64_t now = now_ms();
+		int timeout = io_wheel_timeout_ms(w->wheel, now);
+		if (timeout < 0 || timeout > 1000)
+			timeout = 1000; /* look at d->stop at least once a second */
+		int rc = io_ring_submit_wait(&w->ring, 1, timeout);
+		if (rc < 0 && rc != -EINTR && rc != -ETIME && rc != -EAGAIN) {
+			core_log(LOG_CRIT, "worker %u: io_uring wait: %s", w->idx, strerror(-rc));
+			break;
+		}
+		io_ring_reap(&w->ring, on_cqe, w, 0);
+		io_wheel_advance(w->wheel, now_ms());
+		struct io_timer *t;
+		while ((t = io_wheel_pop(w->wheel)) != NULL)
+			on_timer(w, t);
+		if (w->d->stop && !w->draining)
+			start_drain(w);
+		if (w->draining && !closing && (w->ntxn == 0 || now_ms() >= w->drain_deadline)) {
+			closing = true; /* in-flight transactions are done (or out of time) */
+			w->drain_deadline = now_ms() + 1000;
+			close_all(w);
+		}
+		if (closing && (w->nconns == 0 || !sends_pending(w) || now_ms() >= w->drain_deadline))
+			break;
+	}
+	return NULL;
+}
+
+/* ---- public ----------------------------------------------------------------------------- */
+
+struct worker *worker_new(struct daemon *d, unsigned idx)
+{
+	struct worker *w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->d = d;
+	w->idx = idx;
+	w->next_slot = 1;
+	w->accept_retry.kind = T_ACCEPT;
+	w->wheel = calloc(1, sizeof(*w->wheel));
+	w->conns = calloc(MAX_CONNS, sizeof(*w->conns));
+	w->gens = calloc(MAX_CONNS, sizeof(*w->gens));
+	w->wake_fd = eventfd(0, EFD_CLOEXEC);
+	for (unsigned i = 0; i < DAEMON_MAX_LISTENERS; i++)
+		w->lis[i].fd = -1;
+	if (!w->wheel || !w->conns || !w->gens || w->wake_fd < 0) {
+		worker_join_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+int worker_start(struct worker *w, const int *listen_fds, unsigned n)
+{
+	for (unsigned i = 0; i < n && i < DAEMON_MAX_LISTENERS; i++)
+		w->lis[i].fd = listen_fds[i];
+	int rc = pthread_create(&w->thread, NULL, worker_main, w);
+	if (rc != 0)
+		return -rc;
+	w->thread_started = true;
+	return 0;
+}
+
+void worker_wake(struct worker *w)
+{
+	uint64_t one = 1;
+	if (write(w->wake_fd, &one, sizeof(one)) < 0) {
+		/* the counter is full: the worker is already awake */
+	}
+}
+
+void worker_join_free(struct worker *w)
+{
+	if (!w)
+		return;
+	if (w->thread_started)
+		pthread_join(w->thread, NULL);
+	if (w->conns) {
+		for (uint32_t s = 0; s < MAX_CONNS; s++) {
+			if (w->conns[s] && w->conns[s]->state != C_FREE)
+				conn_release(w, w->conns[s]);
+			free(w->conns[s]);
+		}
+	}
+	for (unsigned k = 0; k < TXN_BUCKETS; k++)
+		while (w->txns[k])
+			txn_unlink_free(w, &w->txns[k]);
+	for (unsigned i = 0; i < DAEMON_MAX_LISTENERS; i++)
+		if (w->lis[i].fd >= 0)
+			close(w->lis[i].fd);
+	if (w->ring.ready) {
+		io_bufring_exit(&w->br, &w->ring);
+		io_ring_exit(&w->ring);
+	}
+	if (w->wake_fd >= 0)
+		close(w->wake_fd);
+	free(w->conns);
+	free(w->gens);
+	free(w->wheel);
+	free(w);
+}
+
+void worker_stats_read(const struct worker *w, struct worker_stats *out)
+{
+	*out = w->st;
+}

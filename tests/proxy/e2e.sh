@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# e2e.sh SIPTLSD CASE - one end-to-end case: a throwaway PKI, a test UAS (sipua.py), siptlsd
+# between it and a test UAC over mutual TLS on loopback, and the UAC's verdict. Every process is
+# bounded in time and killed on exit. Ports come from the case's number so cases run in parallel.
+set -euo pipefail
+SIPTLSD=$(readlink -f "$1")
+CASE=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+UA="python3 $HERE/sipua.py"
+WORK=$(mktemp -d /tmp/siptls-e2e.XXXXXX)
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+fail() { echo "FAIL $CASE: $*"; echo "--- siptlsd log"; cat "$WORK/siptlsd.log" 2>/dev/null | tail -40; exit 1; }
+
+# ports: 20000 + 10 * (hash of the case name % 2000)
+n=$(printf '%s' "$CASE" | cksum | cut -d' ' -f1)
+BASE=$((20000 + (n % 2000) * 10))
+PROXY=$BASE UAS=$((BASE + 1)) SPARE=$((BASE + 2))
+
+pki() {
+	cd "$WORK"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem \
+		-subj /CN=siptls-test-ca -days 2 2>/dev/null
+	for who in proxy uas uac; do
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $who.key \
+			-out $who.csr -subj "/CN=$who.test" 2>/dev/null
+		printf 'subjectAltName=DNS:%s.test,DNS:localhost,IP:127.0.0.1\n' $who > $who.ext
+		openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $who.pem \
+			-days 2 -extfile $who.ext 2>/dev/null
+	done
+	cd - >/dev/null
+}
+
+start_uas() { # start_uas [sipua options]
+	$UA uas --port "$UAS" --cert "$WORK/uas.pem" --key "$WORK/uas.key" --ca "$WORK/ca.pem" \
+		--lifetime 60 --ready "$WORK/uas.ready" --log "$WORK/uas.log" "$@" &
+	PIDS+=($!)
+	for _ in $(seq 50); do [ -e "$WORK/uas.ready" ] && return; sleep 0.1; done
+	fail "UAS did not start"
+}
+
+start_proxy() { # start_proxy [siptlsd options]
+	"$SIPTLSD" --listen "127.0.0.1:$PROXY" --cert "$WORK/proxy.pem" --key "$WORK/proxy.key" \
+		--ca "$WORK/ca.pem" --upstream "127.0.0.1:$UAS" --no-pin -f --log-level info "$@" \
+		>"$WORK/siptlsd.log" 2>&1 &
+	PROXY_PID=$!
+	PIDS+=($PROXY_PID)
+	for _ in $(seq 100); do
+		grep -q "siptlsd running" "$WORK/siptlsd.log" 2>/dev/null && return
+		kill -0 $PROXY_PID 2>/dev/null || fail "siptlsd exited at start"
+		sleep 0.05
+	done
+	fail "siptlsd did not start"
+}
+
+uac() { # uac [sipua options]: prints the JSON verdict, fails the case when not ok
+	local out
+	out=$($UA uac --port "$PROXY" --cert "$WORK/uac.pem" --key "$WORK/uac.key" --ca "$WORK/ca.pem" "$@") ||
+		fail "UAC: $out"
+	echo "$out"
+}
+
+stop_proxy_expect_clean() {
+	kill -TERM "$PROXY_PID"
+	for _ in $(seq 100); do kill -0 "$PROXY_PID" 2>/dev/null || break; sleep 0.1; done
+	kill -0 "$PROXY_PID" 2>/dev/null && fail "siptlsd still running 10 s after SIGTERM"
+	wait "$PROXY_PID" || fail "siptlsd exit status $? after SIGTERM"
+	grep -q "ERROR: AddressSanitizer\|runtime error" "$WORK/siptlsd.log" && fail "sanitizer report"
+	return 0
+}
+
+pki
+case "$CASE" in
+dialog) # INVITE/100/180/200/ACK/BYE/200 with Record-Route honoured, then a clean SIGTERM
+	start_uas; start_proxy --workers 2
+	uac --scenario call --repeat 5
+	grep -c '^BYE ' "$WORK/uas.log" | grep -qx 5 || fail "UAS saw $(grep -c '^BYE ' "$WORK/uas.log") BYEs, want 5"
+	grep -q '^Route:' "$WORK/uas.log" && fail "our Route entries reached the UAS"
+	stop_proxy_expect_clean ;;
+workers4) # 4 workers, several connections: every call completes
+	start_uas; start_proxy --workers 4
+	for i in 1 2 3 4 5 6; do uac --scenario call --repeat 10 >"$WORK/uac$i.out" & PIDS+=($!); done
+	wait "${PIDS[@]:2}" || fail "a UAC failed: $(cat "$WORK"/uac*.out)"
+	[ "$(grep -c '^BYE ' "$WORK/uas.log")" = 60 ] || fail "UAS saw $(grep -c '^BYE ' "$WORK/uas.log") BYEs, want 60"
+	stop_proxy_expect_clean ;;
+options_local) # OPTIONS to the proxy itself: 200 from siptlsd, nothing upstream
+	start_uas; start_proxy
+	uac --scenario options --user "" --target "127.0.0.1:$PROXY" --expect 200
+	[ -s "$WORK/uas.log" ] && fail "the UAS saw a request"
+	stop_proxy_expect_clean ;;
+ping) # RFC 5626 CRLF keep-alive: "\r\n\r\n" answered "\r\n"
+	start_uas; start_proxy
+	uac --scenario ping
+	stop_proxy_expect_clean ;;
+upstream_down) # no UAS at all: 503 for every request, the proxy keeps running
+	start_proxy --connect-timeout 1000
+	uac --scenario invite --expect 503
+	uac --scenario invite --expect 503
+	stop_proxy_expect_clean ;;
+upstream_killed) # the UAS dies with a call ringing: the waiting client gets 503
+	start_uas --mode ring; start_proxy
+	( sleep 1; kill "${PIDS[0]}" ) & PIDS+=($!)
+	uac --scenario invite --expect 503 --timeout 8
+	stop_proxy_expect_clean ;;
+timeout408) # the UAS never answers: 408 after the transaction timeout
+	start_uas --mode silent; start_proxy --txn-timeout 1000
+	uac --scenario invite --expect 408 --timeout 6
+	stop_proxy_expect_clean ;;
+max_forwards) # Max-Forwards: 0 -> 483
+	start_uas; start_proxy
+	printf 'INVITE sip:1000@proxy.test SIP/2.0\r\nVia: SIP/2.0/TLS uac.test;branch=z9hG4bKmf0\r\nMax-Forwards: 0\r\nFrom: <sip:a@uac.test>;tag=1\r\nTo: <sip:1000@proxy.test>\r\nCall-ID: mf0@uac\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n' >"$WORK/mf0.sip"
+	uac --scenario raw --file "$WORK/mf0.sip" --expect 483
+	stop_proxy_expect_clean ;;
+malformed400) # a readable request with a broken CSeq: 400, not forwarded
+	start_uas; start_proxy
+	printf 'INVITE sip:1000@proxy.test SIP/2.0\r\nVia: SIP/2.0/TLS uac.test;branch=z9hG4bKbad\r\nFrom: <sip:a@uac.test>;tag=1\r\nTo: <sip:1000@proxy.test>\r\nCall-ID: bad@uac\r\nCSeq: 99999999999 INVITE\r\nContent-Length: 0\r\n\r\n' >"$WORK/bad.sip"
+	uac --scenario raw --file "$WORK/bad.sip" --expect 400
+	[ -s "$WORK/uas.log" ] && fail "the UAS saw the broken request"
+	stop_proxy_expect_clean ;;
+too_big513) # a message over --max-msg: 513, then the connection closes
+	start_uas; start_proxy --max-msg 2048
+	{ printf 'MESSAGE sip:1000@proxy.test SIP/2.0\r\nVia: SIP/2.0/TLS uac.test;branch=z9hG4bKbig\r\nFrom: <sip:a@uac.test>;tag=1\r\nTo: <sip:1000@proxy.test>\r\nCall-ID: big@uac\r\nCSeq: 1 MESSAGE\r\nContent-Length: 5000\r\n\r\n'; head -c 5000 /dev/zero | tr '\0' x; } >"$WORK/big.sip"
+	uac --scenario raw --file "$WORK/big.sip" --expect 513
+	stop_proxy_expect_clean ;;
+listen_in_use) # the port is taken: the reference's LISTEN_SOCKET line and exit status 1
+	python3 -c "import socket,time;s=socket.socket();s.bind(('127.0.0.1',$PROXY));s.listen();open('$WORK/held','w');time.sleep(30)" &
+	PIDS+=($!)
+	for _ in $(seq 100); do [ -e "$WORK/held" ] && break; sleep 0.05; done
+	[ -e "$WORK/held" ] || fail "could not hold port $PROXY"
+	set +e
+	timeout 10 "$SIPTLSD" --listen "127.0.0.1:$PROXY" --cert "$WORK/proxy.pem" --key "$WORK/proxy.key" \
+		--upstream "127.0.0.1:$UAS" --no-pin -f >"$WORK/siptlsd.log" 2>&1
+	rc=$?
+	set -e
+	[ $rc = 1 ] || fail "exit status $rc, want 1"
+	grep -q "%SIP-2-LISTEN_SOCKET: Failed to open listen socket for ip_addr=127.0.0.1, port=$PROXY, vrf=, transport=TLS, tenant=0" \
+		"$WORK/siptlsd.log" || fail "no LISTEN_SOCKET line" ;;
+bad_cert) # a missing certificate file: a clear error naming it, exit 1
+	set +e
+	"$SIPTLSD" --listen "127.0.0.1:$PROXY" --cert "$WORK/nope.pem" --key "$WORK/proxy.key" \
+		--upstream "127.0.0.1:$UAS" >"$WORK/siptlsd.log" 2>&1
+	rc=$?
+	set -e
+	[ $rc = 1 ] || fail "exit status $rc, want 1"
+	grep -q "nope.pem" "$WORK/siptlsd.log" || fail "the error does not name the file" ;;
+no_client_cert) # mutual TLS: a client without a certificate never gets a SIP answer
+	start_uas; start_proxy
+	set +e
+	out=$($UA uac --port "$PROXY" --ca "$WORK/ca.pem" --scenario options 2>&1)
+	set -e
+	echo "$out" | grep -q '"ok": true' && fail "a client without a certificate was served"
+	stop_proxy_expect_clean ;;
+garbage) # bytes that are not TLS: the connection is dropped, the proxy keeps serving
+	start_uas; start_proxy
+	head -c 3000 /dev/urandom | timeout 5 python3 -c "import socket,sys;s=socket.create_connection(('127.0.0.1',$PROXY));s.sendall(sys.stdin.buffer.read());s.settimeout(5);print(len(s.recv(100)))" >/dev/null 2>&1 || true
+	uac --scenario call
+	stop_proxy_expect_clean ;;
+*) echo "unknown case $CASE"; exit 2 ;;
+esac
+echo "PASS $CASE"
