@@ -7,27 +7,27 @@
  * may carry any absoluteURI (RFC 4475 3.3.4), so sip_uri_parse is the caller's call. */
 #include "sip/addr.h"
 
+#include "sip/chars.h"
 #include "sip/uri.h"
 
 static bool addr_lws(char c)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+	return sip_is_lws((unsigned char)c);
 }
 
 static bool addr_alpha(unsigned char c)
 {
-	return (unsigned char)((c | 0x20) - 'a') < 26u;
+	return sip_is_alpha(c);
 }
 
 static bool addr_digit(unsigned char c)
 {
-	return (unsigned char)(c - '0') < 10u;
+	return sip_is_digit(c);
 }
 
-/* token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~") */
 static bool addr_tokenc(unsigned char c)
 {
-	return addr_alpha(c) || addr_digit(c) || (c && strchr("-.!%*_+`'~", c));
+	return sip_is_token(c);
 }
 
 static bool addr_is_token(struct slice s)

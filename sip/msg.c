@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#include "sip/chars.h"
+
 /* ---- line ends -------------------------------------------------------------------------- */
 
 static inline uint64_t swar_zero(uint64_t x)
@@ -171,21 +173,12 @@ struct slice sip_method_name(enum sip_method m)
 
 /* ---- character classes ------------------------------------------------------------------ */
 
-/* token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~") */
-static bool is_token(unsigned char c)
-{
-	static const char extra[] = "-.!%*_+`'~";
-	if ((c | 0x20u) - 'a' < 26u || (unsigned)c - '0' < 10u)
-		return true;
-	return c != 0 && memchr(extra, c, sizeof(extra) - 1) != NULL;
-}
-
 static bool all_token(struct slice s)
 {
 	if (s.n == 0)
 		return false;
 	for (size_t i = 0; i < s.n; i++)
-		if (!is_token((unsigned char)s.p[i]))
+		if (!sip_is_token((unsigned char)s.p[i]))
 			return false;
 	return true;
 }
@@ -275,7 +268,7 @@ static void index_header(struct sip_msg *m, uint32_t i)
 static int parse_field(const char *line, const char *cr, struct sip_hdr *h)
 {
 	const char *p = line;
-	while (p < cr && is_token((unsigned char)*p))
+	while (p < cr && sip_is_token((unsigned char)*p))
 		p++;
 	if (p == line)
 		return -SIP_E_HEADER;

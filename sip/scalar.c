@@ -3,16 +3,16 @@
  * refuses overflow instead of wrapping. */
 #include "sip/scalar.h"
 
+#include "sip/chars.h"
+
 static bool scalar_lws(char c)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+	return sip_is_lws((unsigned char)c);
 }
 
-/* token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~") */
 static bool scalar_tokenc(unsigned char c)
 {
-	return (unsigned char)((c | 0x20) - 'a') < 26u || (unsigned char)(c - '0') < 10u ||
-	       (c && strchr("-.!%*_+`'~", c));
+	return sip_is_token(c);
 }
 
 /* CSeq = 1*DIGIT LWS Method (RFC 3261 20.16); the number is below 2**31 (8.1.1.5) */

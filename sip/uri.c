@@ -5,26 +5,28 @@
  * but nothing is unescaped: %HH stays as written, callers compare per RFC 3261 19.1.4. */
 #include "sip/uri.h"
 
+#include "sip/chars.h"
+
 /* ---- character classes (RFC 3261 25.1) ---- */
 
 static bool uri_alpha(unsigned char c)
 {
-	return (unsigned char)((c | 0x20) - 'a') < 26u;
+	return sip_is_alpha(c);
 }
 
 static bool uri_digit(unsigned char c)
 {
-	return (unsigned char)(c - '0') < 10u;
+	return sip_is_digit(c);
 }
 
 static bool uri_alnum(unsigned char c)
 {
-	return uri_alpha(c) || uri_digit(c);
+	return sip_is_alnum(c);
 }
 
 static bool uri_hex(unsigned char c)
 {
-	return uri_digit(c) || (unsigned char)((c | 0x20) - 'a') < 6u;
+	return sip_is_hex(c);
 }
 
 static bool uri_in(unsigned char c, const char *set)
@@ -35,7 +37,7 @@ static bool uri_in(unsigned char c, const char *set)
 /* unreserved = alphanum / mark */
 static bool uri_unreserved(unsigned char c)
 {
-	return uri_alnum(c) || uri_in(c, "-_.!~*'()");
+	return sip_is_unreserved(c);
 }
 
 /* the extra characters each part may hold besides unreserved and escaped */

@@ -7,11 +7,12 @@
  * (CRLF + WSP) inside values, so LWS here is any run of SP, HT, CR and LF. */
 #include "sip/via.h"
 
+#include "sip/chars.h"
 #include "sip/msg.h"
 
 static bool via_lws(char c)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+	return sip_is_lws((unsigned char)c);
 }
 
 static void via_skip_lws(struct slice s, size_t *i)
@@ -20,11 +21,9 @@ static void via_skip_lws(struct slice s, size_t *i)
 		(*i)++;
 }
 
-/* token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~") */
 static bool via_tokenc(unsigned char c)
 {
-	return (unsigned char)((c | 0x20) - 'a') < 26u || (unsigned char)(c - '0') < 10u ||
-	       (c && strchr("-.!%*_+`'~", c));
+	return sip_is_token(c);
 }
 
 static bool via_is_token(struct slice s)
