@@ -1,8 +1,7 @@
 /* The scanner: frames one SIP message on a byte stream and indexes its header fields.
  *
- * One pass over the head, line by line. Line ends are found eight bytes at a time (a SWAR
- * search for CR, LF or NUL: portable C, the same code on x86-64 and AArch64), names are
- * matched to ids, values are only trimmed. The body is skipped by Content-Length. Nothing is
+ * One pass over the head, line by line. Line ends are found 16 bytes at a time (sip/eol.h:
+ * SSE2 or NEON, with a portable twin), names are matched to ids, values are only trimmed. The body is skipped by Content-Length. Nothing is
  * copied: every field is a slice into the caller's buffer.
  */
 #include "sip/msg.h"
@@ -10,37 +9,18 @@
 #include <string.h>
 
 #include "sip/chars.h"
+#include "sip/eol.h"
 
 /* ---- line ends -------------------------------------------------------------------------- */
 
-static inline uint64_t swar_zero(uint64_t x)
+/* The CR ending the line at p, skipping quoted-pair NULs (a backslash then NUL is legal in a
+ * quoted string, RFC 4475 3.1.1.2); anything else sip_eol_find stops at ends the search. */
+static const char *line_end(const char *p, const char *stop)
 {
-	/* high bit set in each zero byte; bytes above the first zero byte may be false
-	 * positives (borrow), which is fine: we only want the lowest one */
-	return (x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull;
-}
-
-/* First CR, LF or NUL in [p, end), or end. A header line may hold none of the three except
- * its final CRLF (RFC 3261 25.1: TEXT-UTF8char, LWS), so finding the first of them is both
- * framing and validation. The one exception, a NUL escaped by a backslash inside a quoted
- * string (quoted-pair, RFC 4475 3.1.1.2), is the caller's to skip: see line_end(). */
-static const char *find_eol(const char *p, const char *end)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	while (end - p >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		uint64_t hit = swar_zero(w) | swar_zero(w ^ 0x0d0d0d0d0d0d0d0dull) |
-			       swar_zero(w ^ 0x0a0a0a0a0a0a0a0aull);
-		if (hit)
-			return p + (__builtin_ctzll(hit) >> 3);
-		p += 8;
-	}
-#endif
-	for (; p < end; p++)
-		if (*p == '\r' || *p == '\n' || *p == '\0')
-			return p;
-	return end;
+	const char *q = sip_eol_find(p, stop);
+	while (q < stop && *q == '\0' && q > p && q[-1] == '\\')
+		q = sip_eol_find(q + 1, stop);
+	return q;
 }
 
 /* ---- names and ids ---------------------------------------------------------------------- */
@@ -89,41 +69,66 @@ static const unsigned char compact_ids[26] = {
 	['x' - 'a'] = SIP_H_SESSION_EXPIRES, ['y' - 'a'] = SIP_H_IDENTITY,
 };
 
-/* long names bucketed by (length, lower-case first letter): at most two candidates each */
+/* Is name (token characters) equal to lower, a lower-case known name, ignoring case? OR-ing
+ * 0x20 folds A-Z onto a-z and leaves digits and '-' alone; among bytes a token may hold only
+ * letters fold onto letters, so the compare is exact, eight bytes at a time. */
+static bool name_is(const char *name, const char *lower, size_t n)
+{
+	for (; n >= 8; n -= 8, name += 8, lower += 8) {
+		uint64_t a, b;
+		memcpy(&a, name, 8);
+		memcpy(&b, lower, 8);
+		if ((a | 0x2020202020202020ull) != b)
+			return false;
+	}
+	for (; n; n--)
+		if ((unsigned char)(*name++ | 0x20) != (unsigned char)*lower++)
+			return false;
+	return true;
+}
+
+/* long names by length; lower-case copies of hdr_names for name_is */
+static const struct {
+	const char *lower;
+	unsigned char id;
+} long_names[] = {
+	{ "to", SIP_H_TO },
+	{ "via", SIP_H_VIA },
+	{ "cseq", SIP_H_CSEQ },
+	{ "from", SIP_H_FROM },
+	{ "route", SIP_H_ROUTE },
+	{ "event", SIP_H_EVENT },
+	{ "call-id", SIP_H_CALL_ID },
+	{ "contact", SIP_H_CONTACT },
+	{ "subject", SIP_H_SUBJECT },
+	{ "require", SIP_H_REQUIRE },
+	{ "expires", SIP_H_EXPIRES },
+	{ "refer-to", SIP_H_REFER_TO },
+	{ "identity", SIP_H_IDENTITY },
+	{ "supported", SIP_H_SUPPORTED },
+	{ "referred-by", SIP_H_REFERRED_BY },
+	{ "record-route", SIP_H_RECORD_ROUTE },
+	{ "max-forwards", SIP_H_MAX_FORWARDS },
+	{ "content-type", SIP_H_CONTENT_TYPE },
+	{ "allow-events", SIP_H_ALLOW_EVENTS },
+	{ "proxy-require", SIP_H_PROXY_REQUIRE },
+	{ "content-length", SIP_H_CONTENT_LENGTH },
+	{ "session-expires", SIP_H_SESSION_EXPIRES },
+	{ "content-encoding", SIP_H_CONTENT_ENCODING },
+};
+
+/* first index in long_names of each length 0..16 (the table is sorted by length) */
+static const unsigned char long_first[18] = {
+	0, 0, 0, 1, 2, 4, 6, 6, 11, 13, 14, 14, 15, 19, 20, 21, 22, 23,
+};
+
 static enum sip_hdr_id long_id(struct slice n)
 {
-	static const unsigned char by_len[17][2] = {
-		[2] = { SIP_H_TO },
-		[3] = { SIP_H_VIA },
-		[4] = { SIP_H_CSEQ, SIP_H_FROM },
-		[5] = { SIP_H_ROUTE, SIP_H_EVENT },
-		[7] = { SIP_H_CALL_ID, SIP_H_CONTACT },
-		[8] = { SIP_H_REFER_TO, SIP_H_IDENTITY },
-		[9] = { SIP_H_SUPPORTED },
-		[11] = { SIP_H_REFERRED_BY },
-		[12] = { SIP_H_RECORD_ROUTE, SIP_H_MAX_FORWARDS },
-		[13] = { SIP_H_PROXY_REQUIRE },
-		[14] = { SIP_H_CONTENT_LENGTH },
-		[15] = { SIP_H_SESSION_EXPIRES },
-		[16] = { SIP_H_CONTENT_ENCODING },
-	};
-	/* lengths shared by more than two names: 7 (Call-ID Contact Subject Require Expires)
-	 * and 12 (Record-Route Max-Forwards Content-Type Allow-Events) */
-	static const unsigned char len7[] = { SIP_H_SUBJECT, SIP_H_REQUIRE, SIP_H_EXPIRES };
-	static const unsigned char len12[] = { SIP_H_CONTENT_TYPE, SIP_H_ALLOW_EVENTS };
-
 	if (n.n >= 17)
 		return SIP_H_OTHER;
-	for (int i = 0; i < 2; i++) {
-		unsigned id = by_len[n.n][i];
-		if (id && slice_case_eq(n, slice_make(hdr_names[id].name, n.n)))
-			return (enum sip_hdr_id)id;
-	}
-	const unsigned char *more = n.n == 7 ? len7 : n.n == 12 ? len12 : NULL;
-	size_t nmore = n.n == 7 ? sizeof(len7) : n.n == 12 ? sizeof(len12) : 0;
-	for (size_t i = 0; i < nmore; i++)
-		if (slice_case_eq(n, slice_make(hdr_names[more[i]].name, n.n)))
-			return (enum sip_hdr_id)more[i];
+	for (unsigned i = long_first[n.n]; i < long_first[n.n + 1]; i++)
+		if (long_names[i].lower[0] == (n.p[0] | 0x20) && name_is(n.p, long_names[i].lower, n.n))
+			return (enum sip_hdr_id)long_names[i].id;
 	return SIP_H_OTHER;
 }
 
@@ -359,16 +364,6 @@ static int scan_keepalive(const char *buf, size_t len, struct sip_msg *m)
 	m->kind = SIP_KIND_PONG;
 	m->raw = slice_make(buf, 2);
 	return 2;
-}
-
-/* The CR ending the line at p, skipping quoted-pair NULs ("\\" NUL is legal in a quoted
- * string); anything else find_eol stops at ends the search. */
-static const char *line_end(const char *p, const char *stop)
-{
-	const char *q = find_eol(p, stop);
-	while (q < stop && *q == '\0' && q > p && q[-1] == '\\')
-		q = find_eol(q + 1, stop);
-	return q;
 }
 
 /* Returns the length of the head (> 0), 0 when incomplete, or -error. */

@@ -7,6 +7,8 @@
  * (CRLF + WSP) inside values, so LWS here is any run of SP, HT, CR and LF. */
 #include "sip/via.h"
 
+#include <string.h>
+
 #include "sip/chars.h"
 #include "sip/msg.h"
 
@@ -245,6 +247,12 @@ int sip_via_top(const struct sip_msg *m, struct sip_via *v)
 	if (h == NULL)
 		return -SIP_E_MISSING;
 	rest = h->value;
+	/* Fast path: a Via value holds no quote or '<' before its first comma in practice, and
+	 * then the first element ends at that comma; otherwise the full list walk decides. */
+	const char *comma = memchr(rest.p, ',', rest.n);
+	size_t n = comma ? (size_t)(comma - rest.p) : rest.n;
+	if (!memchr(rest.p, '"', n) && !memchr(rest.p, '<', n))
+		return sip_via_parse(slice_trim(slice_make(rest.p, n)), v);
 	if (sip_list_next(&rest, &one) <= 0)
 		return -SIP_E_VIA;
 	return sip_via_parse(one, v);
