@@ -460,6 +460,15 @@ static void txn_response(struct worker *w, const struct sip_msg *m, struct slice
 
 /* ---- handshakes ------------------------------------------------------------------------- */
 
+/* after a failed attempt the target waits before the next: 100 ms, doubling up to 30 s;
+ * requests meanwhile get 503 at once instead of piling up behind a dead peer */
+static void backoff(struct worker *w, unsigned ti)
+{
+	unsigned b = w->backoff_ms[ti];
+	w->backoff_ms[ti] = b ? (b * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : b * 2) : BACKOFF_MIN_MS;
+	w->backoff_until[ti] = now_ms() + w->backoff_ms[ti];
+}
+
 static void conn_arm_poll(struct worker *w, struct conn *c, unsigned events)
 {
 	struct io_uring_sqe *sqe = io_ring_sqe(&w->ring);
@@ -534,16 +543,11 @@ static void conn_handshake(struct worker *w, struct conn *c)
 	}
 	char peer[80];
 	addr_text(&c->peer, peer, sizeof(peer));
+	/* counts the failure once, on our side of it (the identity check may have already) */
+	tls_ident_handshake_failed(c->tls.ssl);
 	if (c->outbound) {
-		w->st.tls.client_handshake_failures++;
 		w->st.conn_failures++;
-		w->backoff_ms[c->target] = w->backoff_ms[c->target] ?
-			(w->backoff_ms[c->target] * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
-									 w->backoff_ms[c->target] * 2) :
-			BACKOFF_MIN_MS;
-		w->backoff_until[c->target] = now_ms() + w->backoff_ms[c->target];
-	} else {
-		w->st.tls.server_handshake_failures++;
+		backoff(w, (unsigned)c->target);
 	}
 	if (c->tls.error == TLS_CONN_ETIMEOUT)
 		w->st.handshake_timeouts++;
@@ -593,7 +597,7 @@ static void on_accept(struct worker *w, unsigned li, int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	const struct tls_profile *p = w->d->tenant_profile[l->tenant];
 	if (conn_start_tls(w, c, p->server, NULL, l->shared ? &l->sni : NULL) < 0) {
-		w->st.tls.server_handshake_failures++;
+		w->st.tls.server_handshake_failures++; /* no SSL to count it on: out of memory */
 		if (c->state != C_FREE)
 			conn_close(w, c, false);
 	}
@@ -611,9 +615,7 @@ static void upstream_connected(struct worker *w, struct conn *c)
 	if (err) {
 		core_log(LOG_WARNING, "connect to %s:%u failed: %s", t->host, t->t.port, strerror(err));
 		w->st.conn_failures++;
-		unsigned b = w->backoff_ms[c->target];
-		w->backoff_ms[c->target] = b ? (b * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : b * 2) : BACKOFF_MIN_MS;
-		w->backoff_until[c->target] = now_ms() + w->backoff_ms[c->target];
+		backoff(w, (unsigned)c->target);
 		conn_close(w, c, false);
 		return;
 	}
@@ -1021,12 +1023,11 @@ static void on_timer(struct worker *w, struct io_timer *t)
 		struct conn *c = (struct conn *)(void *)wt;
 		if (c->state == C_CONNECTING || c->state == C_HANDSHAKE) {
 			w->st.handshake_timeouts++;
+			if (c->state == C_HANDSHAKE)
+				tls_ident_handshake_failed(c->tls.ssl);
 			if (c->outbound) {
 				w->st.conn_failures++;
-				w->st.tls.client_handshake_failures++;
-				w->backoff_until[c->target] = now_ms() + BACKOFF_MIN_MS;
-			} else {
-				w->st.tls.server_handshake_failures++;
+				backoff(w, (unsigned)c->target);
 			}
 			conn_close(w, c, false);
 		}
