@@ -376,19 +376,19 @@ int daemon_run(struct daemon *d)
 		if (!d->workers[i] ||
 		    worker_start(d->workers[i], &fds[i * DAEMON_MAX_LISTENERS], d->nlisteners) < 0) {
 			core_log(LOG_CRIT, "cannot start worker %u", i);
-			d->stop = 1;
+			daemon_stop(d);
 			status = 1;
 			break;
 		}
 	}
 	free(fds);
 	core_log(LOG_NOTICE, "siptlsd running: %u workers, %u listeners", d->nworkers, d->nlisteners);
-	while (!d->stop) {
+	while (!daemon_stopping(d)) {
 		struct timespec tick = { 1, 0 };
 		int sig = sigtimedwait(&set, NULL, &tick);
 		if (sig == SIGTERM || sig == SIGINT) {
 			core_log(LOG_NOTICE, "signal %d: draining transactions, then exiting", sig);
-			d->stop = 1;
+			daemon_stop(d);
 		} else if (sig == SIGHUP) {
 			core_log(LOG_NOTICE, "SIGHUP: reload is not implemented yet; configuration unchanged");
 		}

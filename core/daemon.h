@@ -9,6 +9,7 @@
 #define SIPTLS_CORE_DAEMON_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -81,7 +82,7 @@ struct daemon {
 	struct tls_keylog *keylog;
 	struct worker **workers;
 	unsigned nworkers;
-	volatile sig_atomic_t stop; /* 1: drain then exit */
+	atomic_int stop; /* 1: drain then exit; written by any thread (daemon_stop) */
 };
 
 /* Builds everything from d->conf (already parsed) and d->opts: loads trustpoints, builds
@@ -91,5 +92,16 @@ int daemon_build(struct daemon *d, char *err, size_t errlen) __attribute__((warn
  * 0, or 1 when no listener could be opened. */
 int daemon_run(struct daemon *d);
 void daemon_free(struct daemon *d);
+
+/* asks everything to drain and exit; safe from any thread */
+static inline void daemon_stop(struct daemon *d)
+{
+	atomic_store_explicit(&d->stop, 1, memory_order_relaxed);
+}
+
+static inline bool daemon_stopping(const struct daemon *d)
+{
+	return atomic_load_explicit(&d->stop, memory_order_relaxed) != 0;
+}
 
 #endif

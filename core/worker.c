@@ -1096,7 +1096,7 @@ static void *worker_main(void *arg)
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
 	if (worker_setup(w) < 0) {
-		w->d->stop = 1;
+		daemon_stop(w->d);
 		return NULL;
 	}
 	bool closing = false;
@@ -1104,7 +1104,7 @@ static void *worker_main(void *arg)
 		uint64_t now = now_ms();
 		int timeout = io_wheel_timeout_ms(w->wheel, now);
 		if (timeout < 0 || timeout > 1000)
-			timeout = 1000; /* look at d->stop at least once a second */
+			timeout = 1000; /* look at the stop flag at least once a second */
 		int rc = io_ring_submit_wait(&w->ring, 1, timeout);
 		if (rc < 0 && rc != -EINTR && rc != -ETIME && rc != -EAGAIN) {
 			core_log(LOG_CRIT, "worker %u: io_uring wait: %s", w->idx, strerror(-rc));
@@ -1115,7 +1115,7 @@ static void *worker_main(void *arg)
 		struct io_timer *t;
 		while ((t = io_wheel_pop(w->wheel)) != NULL)
 			on_timer(w, t);
-		if (w->d->stop && !w->draining)
+		if (daemon_stopping(w->d) && !w->draining)
 			start_drain(w);
 		if (w->draining && !closing && (w->ntxn == 0 || now_ms() >= w->drain_deadline)) {
 			closing = true; /* in-flight transactions are done (or out of time) */

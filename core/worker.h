@@ -40,7 +40,7 @@ struct worker *worker_new(struct daemon *d, unsigned idx);
 /* Starts its thread; the listen sockets fds[0..n) (one per daemon listener, -1 for one that
  * failed) become the worker's. 0 or -errno. */
 int worker_start(struct worker *w, const int *listen_fds, unsigned n);
-/* Asks the worker to look at d->stop (drain and exit). Safe from any thread. */
+/* Wakes the worker so it sees daemon_stopping (drain and exit). Safe from any thread. */
 void worker_wake(struct worker *w);
 /* Waits for the thread to exit, then frees the worker. */
 void worker_join_free(struct worker *w);
