@@ -24,7 +24,8 @@ step "multi-worker end-to-end tests under ThreadSanitizer"
 # TSan build runs the end-to-end cases, which are where threads meet: siptlsd with 2-4 workers.
 cmake --preset tsan >/dev/null
 cmake --build build/tsan -j "$JOBS" --target siptlsd
-(cd build/tsan && ctest --output-on-failure -j "$JOBS" --timeout 300 -R '^proxy_(dialog|workers4|upstream_killed|timeout408)$')
+(cd build/tsan && ctest --output-on-failure -j "$JOBS" --timeout 300 \
+	-R '^proxy_(dialog|workers4|upstream_killed|timeout408)$')
 
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
 	step "fuzz targets, ${FUZZ_SECONDS}s each"
