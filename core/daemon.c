@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
+#include <sys/signalfd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,8 @@
 
 #include <arpa/inet.h>
 
+#include "core/control.h"
+#include "core/ctl.h"
 #include "core/log.h"
 #include "core/worker.h"
 #include "io/listen.h"
@@ -339,6 +343,7 @@ static unsigned open_listeners(struct daemon *d, int *fds)
 			}
 			continue;
 		}
+		d->listeners[li].up = true;
 		core_log(LOG_INFO, "listening on %s (tenant %u%s)", d->listeners[li].text,
 			 d->tenants[d->listeners[li].tenant].tag, d->listeners[li].shared ? ", SNI" : "");
 		up++;
@@ -382,17 +387,42 @@ int daemon_run(struct daemon *d)
 		}
 	}
 	free(fds);
-	core_log(LOG_NOTICE, "siptlsd running: %u workers, %u listeners", d->nworkers, d->nlisteners);
+	int ctl = -1;
+	const char *path = d->opts.control ? d->opts.control : CTL_DEFAULT_PATH;
+	if (strcmp(path, "none") != 0 && (ctl = ctl_listen(path)) < 0) {
+		core_log(LOG_ERR, "control socket %s: %s (show and clear are unavailable)", path,
+			 strerror(-ctl));
+		ctl = -1;
+	}
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	core_log(LOG_NOTICE, "siptlsd running: %u workers, %u listeners%s%s", d->nworkers,
+		 d->nlisteners, ctl >= 0 ? ", control " : "", ctl >= 0 ? path : "");
 	while (!daemon_stopping(d)) {
-		struct timespec tick = { 1, 0 };
-		int sig = sigtimedwait(&set, NULL, &tick);
-		if (sig == SIGTERM || sig == SIGINT) {
-			core_log(LOG_NOTICE, "signal %d: draining transactions, then exiting", sig);
-			daemon_stop(d);
-		} else if (sig == SIGHUP) {
-			core_log(LOG_NOTICE, "SIGHUP: reload is not implemented yet; configuration unchanged");
+		struct pollfd pf[2] = { { .fd = sfd, .events = POLLIN }, { .fd = ctl, .events = POLLIN } };
+		if (poll(pf, 2, 1000) <= 0)
+			continue; /* a worker that failed sets the stop flag: look at it each second */
+		struct signalfd_siginfo si;
+		if ((pf[0].revents & POLLIN) && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+				core_log(LOG_NOTICE, "signal %u: draining transactions, then exiting", si.ssi_signo);
+				daemon_stop(d);
+			} else if (si.ssi_signo == SIGHUP) {
+				core_log(LOG_NOTICE, "SIGHUP: reload is not supported by this version; "
+						     "configuration unchanged");
+			}
+		}
+		if (pf[1].revents & POLLIN) {
+			int c = accept4(ctl, NULL, NULL, SOCK_CLOEXEC);
+			if (c >= 0)
+				control_serve(d, c);
 		}
 	}
+	if (ctl >= 0) {
+		close(ctl);
+		unlink(path);
+	}
+	if (sfd >= 0)
+		close(sfd);
 	for (unsigned i = 0; i < d->nworkers; i++)
 		if (d->workers[i])
 			worker_wake(d->workers[i]);

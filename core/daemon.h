@@ -40,6 +40,7 @@ struct daemon_opts {
 	unsigned drain_ms;         /* 5000: SIGTERM grace for transactions in flight */
 	bool pin;                  /* pin each worker to a CPU */
 	const char *keylog;        /* --tls-keylog FILE */
+	const char *control;       /* --control PATH; NULL: CTL_DEFAULT_PATH; "none": no socket */
 };
 
 #define DAEMON_MAX_LISTENERS 32
@@ -52,6 +53,7 @@ struct daemon_listener {
 	unsigned tenant;          /* index into tenants (the default tenant of this address) */
 	struct tls_sni_table sni; /* tenants sharing the address, told apart by SNI */
 	bool shared;              /* more than one tenant: attach the SNI table */
+	bool up;                  /* its sockets opened */
 };
 
 struct daemon_target {

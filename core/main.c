@@ -51,6 +51,10 @@ static const char usage[] =
 	"      --invite-timeout MS    INVITE after a provisional (RFC 3261 timer C) [180000]\n"
 	"      --drain-timeout MS     on SIGTERM, wait this long for transactions [5000]\n"
 	"\n"
+	"Operations:\n"
+	"      --control PATH         the control socket siptlsctl talks to (mode 0600; 'none':\n"
+	"                             no socket) [/run/siptlsd/control]\n"
+	"\n"
 	"Logging and debugging:\n"
 	"      --log-level LEVEL      crit|err|warning|notice|info|debug [notice]\n"
 	"  -f, --foreground           also write log lines to stderr\n"
@@ -65,7 +69,7 @@ static const char usage[] =
 enum {
 	O_CHECK = 256, O_LISTEN, O_CERT, O_KEY, O_CA, O_UPSTREAM, O_CNSAN_MODE, O_CNSAN, O_SNI,
 	O_SIPS, O_WORKERS, O_NOPIN, O_RING, O_BUFSZ, O_BUFCNT, O_MAXMSG, O_SENDQ, O_HS, O_IDLE,
-	O_CONNECT, O_TXN, O_INVITE, O_DRAIN, O_LOGLEVEL, O_KEYLOG
+	O_CONNECT, O_TXN, O_INVITE, O_DRAIN, O_LOGLEVEL, O_KEYLOG, O_CONTROL
 };
 
 static const struct option longopts[] = {
@@ -86,6 +90,7 @@ static const struct option longopts[] = {
 	{ "invite-timeout", required_argument, NULL, O_INVITE },
 	{ "drain-timeout", required_argument, NULL, O_DRAIN },
 	{ "log-level", required_argument, NULL, O_LOGLEVEL },
+	{ "control", required_argument, NULL, O_CONTROL },
 	{ "foreground", no_argument, NULL, 'f' },	   { "tls-keylog", required_argument, NULL, O_KEYLOG },
 	{ "version", no_argument, NULL, 'V' },		   { "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -223,6 +228,7 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct daemon_opts
 			break;
 		case 'f': cli->log.to_stderr = true; break;
 		case O_KEYLOG: o->keylog = optarg; break;
+		case O_CONTROL: o->control = optarg; break;
 		case 'V': core_version_print(stdout, "siptlsd"); exit(0);
 		case 'h': fputs(usage, stdout); exit(0);
 		default: return 2;

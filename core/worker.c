@@ -25,9 +25,11 @@
 #include <arpa/inet.h>
 
 #include "core/daemon.h"
+#include "core/ctl.h"
 #include "core/log.h"
 #include "io/bufring.h"
 #include "io/listen.h"
+#include "io/mailbox.h"
 #include "io/ring.h"
 #include "io/sendq.h"
 #include "io/timer.h"
@@ -38,7 +40,7 @@
 #include "tls/ident.h"
 #include "tls/sni.h"
 
-enum op { OP_NONE = 0, OP_ACCEPT, OP_POLL, OP_RECV, OP_SEND, OP_WAKE, OP_CANCEL };
+enum op { OP_NONE = 0, OP_ACCEPT, OP_POLL, OP_RECV, OP_SEND, OP_MAIL, OP_CANCEL };
 
 enum cstate { C_FREE = 0, C_CONNECTING, C_HANDSHAKE, C_OPEN, C_CLOSING };
 
@@ -70,6 +72,7 @@ struct conn {
 	struct sip_msg scan;
 	struct sockaddr_storage peer, local;
 	uint64_t id;
+	uint64_t last_active; /* ms: the idle timeout counts from here */
 };
 
 struct txn {
@@ -89,8 +92,9 @@ struct worker {
 	unsigned idx;
 	pthread_t thread;
 	bool thread_started;
-	int wake_fd;
-	uint64_t wake_buf;
+	bool stop_posted;
+	struct io_mailbox mbox; /* control requests and the stop wake-up */
+	struct worker_mail stop_mail;
 	struct io_ring ring;
 	struct io_bufring br;
 	struct io_wheel *wheel;
@@ -99,6 +103,7 @@ struct worker {
 	struct conn **conns; /* by slot */
 	uint32_t *gens;
 	uint32_t next_slot, nconns;
+	uint32_t hi_slot; /* highest slot ever used: table walks stop there */
 	struct txn *txns[TXN_BUCKETS];
 	uint64_t ntxn;
 	uint64_t pool[DAEMON_MAX_TARGETS];       /* connection id per target, 0: none */
@@ -110,6 +115,7 @@ struct worker {
 	bool draining;
 	uint64_t drain_deadline;
 	struct worker_stats st;
+	char max_sendq_peer[80]; /* who had the largest send queue (show ... detail) */
 };
 
 /* ---- time and small helpers ------------------------------------------------------------- */
@@ -180,6 +186,8 @@ static struct conn *conn_alloc(struct worker *w, int fd)
 		memset(c, 0, sizeof(*c));
 		c->slot = s;
 		c->gen = w->gens[s] = gen ? gen : 1;
+		if (s > w->hi_slot)
+			w->hi_slot = s;
 		c->fd = fd;
 		c->target = -1;
 		c->timer.kind = T_CONN;
@@ -270,8 +278,10 @@ static int conn_send(struct worker *w, struct conn *c, const struct iovec *iov, 
 	if (rc < 0)
 		return rc;
 	size_t q = conn_queued(c);
-	if (q > w->st.max_sendq)
+	if (q > w->st.max_sendq) {
 		w->st.max_sendq = q;
+		addr_text(&c->peer, w->max_sendq_peer, sizeof(w->max_sendq_peer));
+	}
 	conn_flush(w, c);
 	return 0;
 }
@@ -499,6 +509,9 @@ static void conn_opened(struct worker *w, struct conn *c)
 	c->state = C_OPEN;
 	if (io_timer_armed(&c->timer.t))
 		io_wheel_cancel(w->wheel, &c->timer.t);
+	c->last_active = now_ms();
+	if (w->d->opts.idle_ms) /* re-armed lazily: activity only moves last_active */
+		io_wheel_add(w->wheel, &c->timer.t, c->last_active + w->d->opts.idle_ms);
 	if (!c->outbound) {
 		int tag = tls_sni_chosen(c->tls.ssl);
 		for (unsigned i = 0; tag >= 0 && i < w->d->ntenants; i++)
@@ -653,6 +666,7 @@ static struct conn *upstream_get(struct worker *w, unsigned ti)
 	}
 	c->outbound = true;
 	c->target = (int)ti;
+	memcpy(&c->peer, &t->addr, t->addr_len); /* known before connect completes: show, logs */
 	c->tenant = t->t.tenant;
 	c->state = C_CONNECTING;
 	w->pool[ti] = c->id;
@@ -830,6 +844,7 @@ static void conn_on_data(struct worker *w, struct conn *c, struct slice in)
 		conn_close(w, c, false);
 		return;
 	}
+	c->last_active = now_ms();
 	if (c->tls.rec.rx == TLS_RL_KERNEL) {
 		if (in.n > c->rxcap - c->rxlen) {
 			on_scan_error(w, c, &c->scan, -SIP_E_TOO_BIG);
@@ -979,13 +994,18 @@ static void on_accept_cqe(struct worker *w, const struct io_uring_cqe *cqe)
 	listener_arm(w, li);
 }
 
-static void arm_wake(struct worker *w)
+static void on_mail(struct worker *w, struct worker_mail *m);
+
+static void on_mailbox(struct worker *w, const struct io_uring_cqe *cqe)
 {
-	struct io_uring_sqe *sqe = io_ring_sqe(&w->ring);
-	if (!sqe)
-		return;
-	io_uring_prep_read(sqe, w->wake_fd, &w->wake_buf, sizeof(w->wake_buf), 0);
-	io_uring_sqe_set_data64(sqe, io_ud_pack(OP_WAKE, 0, 0));
+	struct io_mail *m = io_mailbox_on_cqe(&w->mbox, cqe);
+	while (m) {
+		struct io_mail *next = m->next; /* the sender may free m once answered */
+		on_mail(w, (struct worker_mail *)(void *)m);
+		m = next;
+	}
+	if (io_mailbox_arm(&w->mbox, &w->ring) < 0)
+		core_log(LOG_ERR, "worker %u: cannot re-arm its mailbox", w->idx);
 }
 
 static void on_cqe(void *arg, const struct io_uring_cqe *cqe)
@@ -1004,8 +1024,8 @@ static void on_cqe(void *arg, const struct io_uring_cqe *cqe)
 	case OP_SEND:
 		on_send(w, cqe);
 		break;
-	case OP_WAKE:
-		arm_wake(w);
+	case OP_MAIL:
+		on_mailbox(w, cqe);
 		break;
 	case OP_CANCEL:
 	case OP_NONE:
@@ -1021,7 +1041,15 @@ static void on_timer(struct worker *w, struct io_timer *t)
 		txn_timeout(w, (struct txn *)(void *)wt);
 	} else if (wt->kind == T_CONN) {
 		struct conn *c = (struct conn *)(void *)wt;
-		if (c->state == C_CONNECTING || c->state == C_HANDSHAKE) {
+		if (c->state == C_OPEN && w->d->opts.idle_ms) {
+			uint64_t due = c->last_active + w->d->opts.idle_ms;
+			if (now_ms() < due) {
+				io_wheel_add(w->wheel, &c->timer.t, due);
+			} else {
+				w->st.inactive_ageouts++;
+				conn_close(w, c, true);
+			}
+		} else if (c->state == C_CONNECTING || c->state == C_HANDSHAKE) {
 			w->st.handshake_timeouts++;
 			if (c->state == C_HANDSHAKE)
 				tls_ident_handshake_failed(c->tls.ssl);
@@ -1035,6 +1063,117 @@ static void on_timer(struct worker *w, struct io_timer *t)
 		for (unsigned i = 0; i < w->d->nlisteners; i++)
 			listener_arm(w, i);
 	}
+}
+
+/* ---- control requests ------------------------------------------------------------------- */
+
+static const char *state_name(enum cstate s)
+{
+	switch (s) {
+	case C_CONNECTING: return "Connecting";
+	case C_HANDSHAKE: return "Handshaking";
+	case C_OPEN: return "Established";
+	case C_CLOSING: return "Closing";
+	case C_FREE:
+	default: return "Free";
+	}
+}
+
+static void ip_port(const struct sockaddr_storage *ss, char *ip, size_t n, uint16_t *port)
+{
+	const void *a = ss->ss_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr :
+						    (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
+	if (ss->ss_family != AF_INET && ss->ss_family != AF_INET6) {
+		snprintf(ip, n, "-");
+		*port = 0;
+		return;
+	}
+	inet_ntop(ss->ss_family, a, ip, (socklen_t)n);
+	*port = ntohs(ss->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)ss)->sin6_port :
+						  ((const struct sockaddr_in *)ss)->sin_port);
+}
+
+static void fill_row(struct worker *w, const struct conn *c, struct ctl_conn *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = worker_public_id(w->idx, c->slot);
+	ip_port(&c->peer, r->remote_ip, sizeof(r->remote_ip), &r->remote_port);
+	ip_port(&c->local, r->local_ip, sizeof(r->local_ip), &r->local_port);
+	r->state = state_name(c->state);
+	r->writeq = (uint32_t)conn_queued(c);
+	r->tenant = w->d->tenants[c->tenant].tag;
+	r->outbound = c->outbound;
+	r->rl_rx = r->rl_tx = "-";
+	if (c->state == C_OPEN || (c->state == C_CLOSING && c->tls.info.version_name)) {
+		snprintf(r->version, sizeof(r->version), "%s", c->tls.info.version_name ? c->tls.info.version_name : "");
+		snprintf(r->cipher, sizeof(r->cipher), "%s", c->tls.info.cipher ? c->tls.info.cipher : "");
+		snprintf(r->curve, sizeof(r->curve), "%s", c->tls.info.group);
+		r->rl_rx = tls_rl_name(c->tls.rec.rx);
+		r->rl_tx = tls_rl_name(c->tls.rec.tx);
+	}
+}
+
+static bool same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+		return x->sin6_port == y->sin6_port &&
+		       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+	}
+	return false;
+}
+
+/* closes (with close_notify) the connections a clear command names; returns how many */
+static size_t clear_conns(struct worker *w, const struct ctl_request *r)
+{
+	size_t n = 0;
+	for (uint32_t s = 1; s <= w->hi_slot; s++) {
+		struct conn *c = w->conns[s];
+		if (!c || c->state == C_FREE || c->state == C_CLOSING)
+			continue;
+		uint32_t id = worker_public_id(w->idx, s);
+		bool hit = r->cmd == CTL_CLEAR_ID ? id == r->id :
+			   same_peer(&c->peer, &r->target) && (r->id == 0 || r->id == id);
+		if (hit) {
+			conn_close(w, c, true);
+			n++;
+		}
+	}
+	return n;
+}
+
+static void on_mail(struct worker *w, struct worker_mail *m)
+{
+	switch (m->kind) {
+	case WORKER_MAIL_SNAPSHOT:
+		m->n = 0;
+		for (uint32_t s = 1; s <= w->hi_slot; s++) {
+			const struct conn *c = w->conns[s];
+			if (!c || c->state == C_FREE)
+				continue;
+			if (m->n < m->cap)
+				fill_row(w, c, &m->rows[m->n]);
+			m->n++;
+		}
+		break;
+	case WORKER_MAIL_CLEAR:
+		m->closed = clear_conns(w, &m->req);
+		break;
+	case WORKER_MAIL_STATS:
+		break;
+	case WORKER_MAIL_WAKE:
+	default:
+		return; /* nobody waits on it */
+	}
+	m->stats = w->st;
+	snprintf(m->max_sendq_peer, sizeof(m->max_sendq_peer), "%s", w->max_sendq_peer);
+	sem_post(&m->done);
 }
 
 /* ---- the loop --------------------------------------------------------------------------- */
@@ -1051,7 +1190,7 @@ static void start_drain(struct worker *w)
 
 static bool sends_pending(struct worker *w)
 {
-	for (uint32_t s = 1; s < MAX_CONNS && s < w->next_slot + 1; s++)
+	for (uint32_t s = 1; s <= w->hi_slot; s++)
 		if (w->conns[s] && w->conns[s]->state != C_FREE && w->conns[s]->send_busy)
 			return true;
 	return false;
@@ -1059,7 +1198,7 @@ static bool sends_pending(struct worker *w)
 
 static void close_all(struct worker *w)
 {
-	for (uint32_t s = 1; s < MAX_CONNS; s++)
+	for (uint32_t s = 1; s <= w->hi_slot; s++)
 		if (w->conns[s] && w->conns[s]->state != C_FREE)
 			conn_close(w, w->conns[s], true);
 }
@@ -1078,7 +1217,8 @@ static int worker_setup(struct worker *w)
 		return rc;
 	}
 	io_wheel_init(w->wheel, now_ms());
-	arm_wake(w);
+	if (io_mailbox_arm(&w->mbox, &w->ring) < 0)
+		return -EIO;
 	for (unsigned i = 0; i < w->d->nlisteners; i++) {
 		w->lis[i].ud = io_ud_pack(OP_ACCEPT, i, 0);
 		listener_arm(w, i);
@@ -1142,10 +1282,11 @@ struct worker *worker_new(struct daemon *d, unsigned idx)
 	w->wheel = calloc(1, sizeof(*w->wheel));
 	w->conns = calloc(MAX_CONNS, sizeof(*w->conns));
 	w->gens = calloc(MAX_CONNS, sizeof(*w->gens));
-	w->wake_fd = eventfd(0, EFD_CLOEXEC);
+	w->mbox.efd = -1;
+	w->stop_mail.kind = WORKER_MAIL_WAKE;
 	for (unsigned i = 0; i < DAEMON_MAX_LISTENERS; i++)
 		w->lis[i].fd = -1;
-	if (!w->wheel || !w->conns || !w->gens || w->wake_fd < 0) {
+	if (!w->wheel || !w->conns || !w->gens || io_mailbox_init(&w->mbox, io_ud_pack(OP_MAIL, 0, 0)) < 0) {
 		worker_join_free(w);
 		return NULL;
 	}
@@ -1165,10 +1306,18 @@ int worker_start(struct worker *w, const int *listen_fds, unsigned n)
 
 void worker_wake(struct worker *w)
 {
-	uint64_t one = 1;
-	if (write(w->wake_fd, &one, sizeof(one)) < 0) {
-		/* the counter is full: the worker is already awake */
+	/* posted once, at stop: the message itself carries nothing */
+	if (!w->stop_posted) {
+		w->stop_posted = true;
+		worker_post(w, &w->stop_mail);
 	}
+}
+
+int worker_post(struct worker *w, struct worker_mail *m)
+{
+	if (io_mailbox_post(&w->mbox, &m->link) < 0)
+		return -EIO; /* queued anyway: seen at the worker's next wake-up */
+	return 0;
 }
 
 void worker_join_free(struct worker *w)
@@ -1194,15 +1343,10 @@ void worker_join_free(struct worker *w)
 		io_bufring_exit(&w->br, &w->ring);
 		io_ring_exit(&w->ring);
 	}
-	if (w->wake_fd >= 0)
-		close(w->wake_fd);
+	io_mailbox_exit(&w->mbox);
 	free(w->conns);
 	free(w->gens);
 	free(w->wheel);
 	free(w);
 }
 
-void worker_stats_read(const struct worker *w, struct worker_stats *out)
-{
-	*out = w->st;
-}

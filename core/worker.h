@@ -5,9 +5,12 @@
 #ifndef SIPTLS_CORE_WORKER_H
 #define SIPTLS_CORE_WORKER_H
 
+#include <semaphore.h>
 #include <stdint.h>
 
+#include "core/ctl.h"
 #include "core/proxy.h"
+#include "io/mailbox.h"
 #include "tls/stats.h"
 
 struct daemon;
@@ -32,19 +35,53 @@ struct worker_stats {
 	uint64_t response_no_conn;       /* response whose inbound connection is gone: dropped */
 	uint64_t queue_full;             /* a send queue at its limit refused a message */
 	uint64_t max_sendq;              /* largest send queue seen */
+	uint64_t inactive_ageouts;       /* closed by the idle timeout */
 	struct tls_stats tls;
 };
+
+enum worker_mail_kind {
+	WORKER_MAIL_WAKE,     /* nothing to do but look at the stop flag */
+	WORKER_MAIL_SNAPSHOT, /* copy out the connection table and the counters */
+	WORKER_MAIL_CLEAR,    /* close the connections a clear command names (close_notify) */
+	WORKER_MAIL_STATS,    /* copy out the counters */
+};
+
+/* A request from the control thread to one worker. The worker fills it on its own thread (so
+ * nothing it owns is read by another thread) and then posts `done`; the sender waits on done
+ * and owns the message throughout. */
+struct worker_mail {
+	struct io_mail link; /* first: the mailbox links messages through it */
+	enum worker_mail_kind kind;
+	struct ctl_conn *rows; /* SNAPSHOT: rows[0..cap) to fill; n: connections seen */
+	size_t cap, n;
+	struct ctl_request req; /* CLEAR: what to close; closed: how many */
+	size_t closed;
+	struct worker_stats stats; /* every kind but WAKE: the counters when it ran */
+	char max_sendq_peer[80];
+	sem_t done;
+};
+
+/* Conn-Ids operators see: worker and slot, never 0 and never a listen socket's small id */
+static inline uint32_t worker_public_id(unsigned worker, uint32_t slot)
+{
+	return (uint32_t)(worker + 1) << 16 | (slot & 0xffffu);
+}
+
+static inline unsigned worker_of_public_id(uint32_t id)
+{
+	return (id >> 16) - 1;
+}
 
 /* Creates worker idx of d (not started). NULL on allocation failure. */
 struct worker *worker_new(struct daemon *d, unsigned idx);
 /* Starts its thread; the listen sockets fds[0..n) (one per daemon listener, -1 for one that
  * failed) become the worker's. 0 or -errno. */
 int worker_start(struct worker *w, const int *listen_fds, unsigned n);
-/* Wakes the worker so it sees daemon_stopping (drain and exit). Safe from any thread. */
+/* Wakes the worker so it sees daemon_stopping (drain and exit). Call from one thread. */
 void worker_wake(struct worker *w);
+/* Hands m to the worker (any thread); the worker posts m->done when it has answered. */
+int worker_post(struct worker *w, struct worker_mail *m);
 /* Waits for the thread to exit, then frees the worker. */
 void worker_join_free(struct worker *w);
-/* A snapshot of the counters (racy by design: plain loads of counters one thread writes). */
-void worker_stats_read(const struct worker *w, struct worker_stats *out);
 
 #endif

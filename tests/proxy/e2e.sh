@@ -4,6 +4,7 @@
 # bounded in time and killed on exit. Ports come from the case's number so cases run in parallel.
 set -euo pipefail
 SIPTLSD=$(readlink -f "$1")
+CTL="$(dirname "$SIPTLSD")/siptlsctl"
 CASE=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 UA="python3 $HERE/sipua.py"
@@ -46,7 +47,8 @@ start_uas() { # start_uas [sipua options]
 
 start_proxy() { # start_proxy [siptlsd options]
 	"$SIPTLSD" --listen "127.0.0.1:$PROXY" --cert "$WORK/proxy.pem" --key "$WORK/proxy.key" \
-		--ca "$WORK/ca.pem" --upstream "127.0.0.1:$UAS" --no-pin -f --log-level info "$@" \
+		--ca "$WORK/ca.pem" --upstream "127.0.0.1:$UAS" --no-pin -f --log-level info \
+		--control "$WORK/ctl.sock" "$@" \
 		>"$WORK/siptlsd.log" 2>&1 &
 	PROXY_PID=$!
 	PIDS+=($PROXY_PID)
@@ -159,6 +161,31 @@ garbage) # bytes that are not TLS: the connection is dropped, the proxy keeps se
 	start_uas; start_proxy
 	head -c 3000 /dev/urandom | timeout 5 python3 -c "import socket,sys;s=socket.create_connection(('127.0.0.1',$PROXY));s.sendall(sys.stdin.buffer.read());s.settimeout(5);print(len(s.recv(100)))" >/dev/null 2>&1 || true
 	uac --scenario call
+	stop_proxy_expect_clean ;;
+show_clear) # show detail lists both legs; clear by target closes the upstream leg: 503
+	start_uas --mode ring; start_proxy --workers 2
+	$UA uac --port "$PROXY" --cert "$WORK/uac.pem" --key "$WORK/uac.key" --ca "$WORK/ca.pem" \
+		--scenario invite --expect 503 --timeout 8 >"$WORK/uac.out" &
+	UACPID=$!; PIDS+=($UACPID)
+	for _ in $(seq 50); do grep -q '^INVITE' "$WORK/uas.log" 2>/dev/null && break; sleep 0.1; done
+	sleep 0.3
+	"$CTL" --control "$WORK/ctl.sock" show sip-ua connections tcp tls detail >"$WORK/detail.txt" ||
+		fail "show detail: $(cat "$WORK/detail.txt")"
+	grep -q "Total active connections *: 2" "$WORK/detail.txt" || fail "detail: $(cat "$WORK/detail.txt")"
+	grep -q "Remote-Agent:127.0.0.1, Connections-Count:2" "$WORK/detail.txt" || fail "no Remote-Agent line"
+	[ "$(grep -c ' Established ' "$WORK/detail.txt")" = 2 ] || fail "want 2 Established rows"
+	grep -q "\[127.0.0.1\]:$PROXY:" "$WORK/detail.txt" || fail "no listen socket row"
+	"$CTL" --control "$WORK/ctl.sock" show sip-ua connections tcp tls brief json | python3 -m json.tool >/dev/null ||
+		fail "brief json does not parse"
+	"$CTL" --control "$WORK/ctl.sock" clear sip-ua tcp tls connection target "ipv4:127.0.0.1:$UAS" ||
+		fail "clear target"
+	wait $UACPID || fail "the waiting client did not get its 503: $(cat "$WORK/uac.out")"
+	set +e
+	"$CTL" --control "$WORK/ctl.sock" clear sip-ua tcp tls connection id 4242 >/dev/null; rc=$?
+	set -e
+	[ $rc = 1 ] || fail "clearing a missing id exited $rc, want 1"
+	"$CTL" --control "$WORK/ctl.sock" show running-config | grep -q "listen-port secure $PROXY" ||
+		fail "show running-config"
 	stop_proxy_expect_clean ;;
 *) echo "unknown case $CASE"; exit 2 ;;
 esac
