@@ -15,25 +15,10 @@ static bool addr_lws(char c)
 	return sip_is_lws((unsigned char)c);
 }
 
-static bool addr_alpha(unsigned char c)
-{
-	return sip_is_alpha(c);
-}
-
-static bool addr_digit(unsigned char c)
-{
-	return sip_is_digit(c);
-}
-
-static bool addr_tokenc(unsigned char c)
-{
-	return sip_is_token(c);
-}
-
 static bool addr_is_token(struct slice s)
 {
 	for (size_t i = 0; i < s.n; i++)
-		if (!addr_tokenc((unsigned char)s.p[i]))
+		if (!sip_is_token((unsigned char)s.p[i]))
 			return false;
 	return s.n > 0;
 }
@@ -104,7 +89,7 @@ static bool addr_gen_value(struct slice v)
 	if (v.n && v.p[0] == '"')
 		return addr_qstring(v) == v.n;
 	for (size_t i = 0; i < v.n; i++)
-		if (!addr_tokenc((unsigned char)v.p[i]) && v.p[i] != ':' && v.p[i] != '[' &&
+		if (!sip_is_token((unsigned char)v.p[i]) && v.p[i] != ':' && v.p[i] != '[' &&
 		    v.p[i] != ']')
 			return false;
 	return v.n > 0;
@@ -115,9 +100,9 @@ static bool addr_gen_value(struct slice v)
 static bool addr_uri_ok(struct slice u)
 {
 	size_t i = 0;
-	if (u.n == 0 || !addr_alpha((unsigned char)u.p[0]))
+	if (u.n == 0 || !sip_is_alpha((unsigned char)u.p[0]))
 		return false;
-	while (i < u.n && (addr_alpha((unsigned char)u.p[i]) || addr_digit((unsigned char)u.p[i]) ||
+	while (i < u.n && (sip_is_alpha((unsigned char)u.p[i]) || sip_is_digit((unsigned char)u.p[i]) ||
 	                   u.p[i] == '+' || u.p[i] == '-' || u.p[i] == '.'))
 		i++;
 	if (i == u.n || u.p[i] != ':' || i + 1 == u.n)
@@ -203,7 +188,7 @@ static size_t addr_display(struct slice s, struct sip_addr *a)
 	} else {
 		for (;;) {
 			size_t word = i;
-			while (i < s.n && addr_tokenc((unsigned char)s.p[i]))
+			while (i < s.n && sip_is_token((unsigned char)s.p[i]))
 				i++;
 			if (i == word)
 				break;

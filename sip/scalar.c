@@ -10,11 +10,6 @@ static bool scalar_lws(char c)
 	return sip_is_lws((unsigned char)c);
 }
 
-static bool scalar_tokenc(unsigned char c)
-{
-	return sip_is_token(c);
-}
-
 /* CSeq = 1*DIGIT LWS Method (RFC 3261 20.16); the number is below 2**31 (8.1.1.5) */
 int sip_cseq_parse(struct slice s, struct sip_cseq *c)
 {
@@ -28,7 +23,7 @@ int sip_cseq_parse(struct slice s, struct sip_cseq *c)
 	while (i < s.n && scalar_lws(s.p[i]))
 		i++;
 	m = i;
-	while (i < s.n && scalar_tokenc((unsigned char)s.p[i]))
+	while (i < s.n && sip_is_token((unsigned char)s.p[i]))
 		i++;
 	if (m == digits || i == m || i != s.n ||
 	    !slice_to_u64(slice_sub(s, 0, digits), 0x7fffffffu, &seq))

@@ -9,35 +9,9 @@
 
 /* ---- character classes (RFC 3261 25.1) ---- */
 
-static bool uri_alpha(unsigned char c)
-{
-	return sip_is_alpha(c);
-}
-
-static bool uri_digit(unsigned char c)
-{
-	return sip_is_digit(c);
-}
-
-static bool uri_alnum(unsigned char c)
-{
-	return sip_is_alnum(c);
-}
-
-static bool uri_hex(unsigned char c)
-{
-	return sip_is_hex(c);
-}
-
 static bool uri_in(unsigned char c, const char *set)
 {
 	return c != 0 && strchr(set, c) != NULL;
-}
-
-/* unreserved = alphanum / mark */
-static bool uri_unreserved(unsigned char c)
-{
-	return sip_is_unreserved(c);
 }
 
 /* the extra characters each part may hold besides unreserved and escaped */
@@ -54,11 +28,11 @@ static bool uri_run_ok(struct slice s, const char *extra)
 	for (size_t i = 0; i < s.n; i++) {
 		unsigned char c = (unsigned char)s.p[i];
 		if (c == '%') {
-			if (s.n - i < 3 || !uri_hex((unsigned char)s.p[i + 1]) ||
-			    !uri_hex((unsigned char)s.p[i + 2]))
+			if (s.n - i < 3 || !sip_is_hex((unsigned char)s.p[i + 1]) ||
+			    !sip_is_hex((unsigned char)s.p[i + 2]))
 				return false;
 			i += 2;
-		} else if (!uri_unreserved(c) && !uri_in(c, extra)) {
+		} else if (!sip_is_unreserved(c) && !uri_in(c, extra)) {
 			return false;
 		}
 	}
@@ -121,7 +95,7 @@ bool sip_host_is_ipv6(struct slice h)
 	}
 	while (i < h.n) {
 		size_t start = i;
-		while (i < h.n && i - start < 5 && uri_hex((unsigned char)h.p[i]))
+		while (i < h.n && i - start < 5 && sip_is_hex((unsigned char)h.p[i]))
 			i++;
 		if (i < h.n && h.p[i] == '.') {
 			if (!sip_host_is_ipv4(slice_sub(h, start, h.n)))
@@ -149,11 +123,11 @@ bool sip_host_is_ipv6(struct slice h)
 /* one domainlabel / toplabel: alphanum, inner '-' allowed */
 static bool uri_label_ok(struct slice l)
 {
-	if (l.n == 0 || !uri_alnum((unsigned char)l.p[0]) ||
-	    !uri_alnum((unsigned char)l.p[l.n - 1]))
+	if (l.n == 0 || !sip_is_alnum((unsigned char)l.p[0]) ||
+	    !sip_is_alnum((unsigned char)l.p[l.n - 1]))
 		return false;
 	for (size_t i = 1; i + 1 < l.n; i++)
-		if (!uri_alnum((unsigned char)l.p[i]) && l.p[i] != '-')
+		if (!sip_is_alnum((unsigned char)l.p[i]) && l.p[i] != '-')
 			return false;
 	return true;
 }
@@ -174,7 +148,7 @@ bool sip_host_is_name(struct slice h)
 		last = i;
 		i = end + 1;
 	}
-	return uri_alpha((unsigned char)h.p[last]);
+	return sip_is_alpha((unsigned char)h.p[last]);
 }
 
 /* port = 1*DIGIT in 1..65535; ":0" and an empty port are refused (0 means "absent") */
@@ -301,7 +275,7 @@ static bool uri_tel_number(struct slice s)
 	size_t digits = 0;
 	for (size_t i = global; i < s.n; i++) {
 		unsigned char c = (unsigned char)s.p[i];
-		if (global ? uri_digit(c) : (uri_hex(c) || c == '*' || c == '#'))
+		if (global ? sip_is_digit(c) : (sip_is_hex(c) || c == '*' || c == '#'))
 			digits++;
 		else if (!uri_in(c, "-.()"))
 			return false;

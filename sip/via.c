@@ -23,15 +23,10 @@ static void via_skip_lws(struct slice s, size_t *i)
 		(*i)++;
 }
 
-static bool via_tokenc(unsigned char c)
-{
-	return sip_is_token(c);
-}
-
 static bool via_is_token(struct slice s)
 {
 	for (size_t i = 0; i < s.n; i++)
-		if (!via_tokenc((unsigned char)s.p[i]))
+		if (!sip_is_token((unsigned char)s.p[i]))
 			return false;
 	return s.n > 0;
 }
@@ -39,7 +34,7 @@ static bool via_is_token(struct slice s)
 static bool via_take_token(struct slice s, size_t *i, struct slice *out)
 {
 	size_t start = *i;
-	while (*i < s.n && via_tokenc((unsigned char)s.p[*i]))
+	while (*i < s.n && sip_is_token((unsigned char)s.p[*i]))
 		(*i)++;
 	*out = slice_sub(s, start, *i);
 	return *i > start;
@@ -90,7 +85,7 @@ static int via_sent_by(struct slice s, size_t *i, struct sip_via *v)
 		*i = end + 1;
 	} else {
 		/* hostname and IPv4 characters are all token characters; ':' ends the host */
-		while (*i < s.n && via_tokenc((unsigned char)s.p[*i]))
+		while (*i < s.n && sip_is_token((unsigned char)s.p[*i]))
 			(*i)++;
 		v->host = slice_sub(s, start, *i);
 	}
@@ -139,7 +134,7 @@ static bool via_gen_value(struct slice v)
 	if (v.n && v.p[0] == '"')
 		return via_qstring(v) == v.n;
 	for (size_t i = 0; i < v.n; i++)
-		if (!via_tokenc((unsigned char)v.p[i]) && v.p[i] != ':' && v.p[i] != '[' &&
+		if (!sip_is_token((unsigned char)v.p[i]) && v.p[i] != ':' && v.p[i] != '[' &&
 		    v.p[i] != ']')
 			return false;
 	return v.n > 0;

@@ -2,6 +2,8 @@
  * From, To, Contact and Route, including those of the RFC 4475 torture messages. */
 #include <criterion/criterion.h>
 
+#include "tests/support/guard.h"
+
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -10,26 +12,6 @@
 #include "sip/uri.h"
 
 #define CRLF "\r\n"
-
-/* n bytes of p, read-only and flush against a PROT_NONE page: over-reads and writes fault */
-static struct slice guarded_n(const char *p, size_t n)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t len = (n + page - 1) / page * page + page;
-	char *m =
-	    mmap(NULL, len + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	cr_assert_neq(m, MAP_FAILED);
-	cr_assert_eq(mprotect(m + len, page, PROT_NONE), 0);
-	char *q = m + len - n;
-	memcpy(q, p, n);
-	cr_assert_eq(mprotect(m, len, PROT_READ), 0);
-	return slice_make(q, n);
-}
-
-static struct slice guarded(const char *lit)
-{
-	return guarded_n(lit, strlen(lit));
-}
 
 static bool eq(struct slice s, const char *lit)
 {

@@ -2,6 +2,8 @@
  * 20.16, 20.19, 20.22), including the overlarge values of RFC 4475 3.1.2.4 and 3.1.2.5. */
 #include <criterion/criterion.h>
 
+#include "tests/support/guard.h"
+
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -10,21 +12,6 @@
 
 #define CRLF "\r\n"
 #define NELEM(a) (sizeof(a) / sizeof(*(a)))
-
-/* The input, read-only and flush against a PROT_NONE page: over-reads and writes fault. */
-static struct slice guarded(const char *lit)
-{
-	size_t n = strlen(lit), page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t len = (n + page - 1) / page * page + page;
-	char *m =
-	    mmap(NULL, len + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	cr_assert_neq(m, MAP_FAILED);
-	cr_assert_eq(mprotect(m + len, page, PROT_NONE), 0);
-	char *p = m + len - n;
-	memcpy(p, lit, n);
-	cr_assert_eq(mprotect(m, len, PROT_READ), 0);
-	return slice_make(p, n);
-}
 
 static bool eq(struct slice s, const char *lit)
 {

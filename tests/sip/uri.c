@@ -2,27 +2,13 @@
  * RFC 4475 torture messages and the IPv6 references of RFC 5118, parameter lists, hosts. */
 #include <criterion/criterion.h>
 
+#include "tests/support/guard.h"
+
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "sip/uri.h"
-
-/* The input, read-only and flush against a PROT_NONE page: a read past its end or any write
- * into it faults, so every parse below also proves "no over-read, never writes the input". */
-static struct slice guarded(const char *lit)
-{
-	size_t n = strlen(lit), page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t len = (n + page - 1) / page * page + page;
-	char *m =
-	    mmap(NULL, len + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	cr_assert_neq(m, MAP_FAILED);
-	cr_assert_eq(mprotect(m + len, page, PROT_NONE), 0);
-	char *p = m + len - n;
-	memcpy(p, lit, n);
-	cr_assert_eq(mprotect(m, len, PROT_READ), 0);
-	return slice_make(p, n);
-}
 
 static bool eq(struct slice s, const char *lit)
 {
