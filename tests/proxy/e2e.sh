@@ -162,6 +162,15 @@ garbage) # bytes that are not TLS: the connection is dropped, the proxy keeps se
 	head -c 3000 /dev/urandom | timeout 5 python3 -c "import socket,sys;s=socket.create_connection(('127.0.0.1',$PROXY));s.sendall(sys.stdin.buffer.read());s.settimeout(5);print(len(s.recv(100)))" >/dev/null 2>&1 || true
 	uac --scenario call
 	stop_proxy_expect_clean ;;
+idle_timeout) # a connection that says nothing for --idle-timeout is closed and counted
+	start_uas; start_proxy --idle-timeout 500
+	uac --scenario options
+	sleep 1.5
+	"$CTL" --control "$WORK/ctl.sock" show stats | grep -Eq '^inactive_ageouts +[1-9]' ||
+		fail "no inactive ageout counted: $("$CTL" --control "$WORK/ctl.sock" show stats)"
+	"$CTL" --control "$WORK/ctl.sock" show sip-ua connections tcp tls brief | grep -q "ageouts : [1-9]" ||
+		fail "brief does not show the ageouts"
+	stop_proxy_expect_clean ;;
 show_clear) # show detail lists both legs; clear by target closes the upstream leg: 503
 	start_uas --mode ring; start_proxy --workers 2
 	$UA uac --port "$PROXY" --cert "$WORK/uac.pem" --key "$WORK/uac.key" --ca "$WORK/ca.pem" \
