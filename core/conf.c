@@ -528,7 +528,7 @@ static int cipher_add(struct conf_parser *p, const struct conf_line *l)
 	struct tls_cipher_list *list = &p->c->ciphers[p->cur];
 	struct slice name = conf_rest(l, 2);
 	char why[384];
-	unsigned pref;
+	unsigned pref = 0;
 	int rc;
 
 	if ((rc = conf_num(p, l, 1, 1, TLS_CIPHER_PREF_MAX, "cipher preference", &pref)))

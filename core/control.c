@@ -154,6 +154,7 @@ static void print_stats(struct daemon *d, FILE *out, bool json)
 		STAT(requests_in), STAT(responses_in), STAT(pings), STAT(forwarded_requests),
 		STAT(forwarded_responses), STAT(scan_errors), STAT(too_big), STAT(timeouts),
 		STAT(upstream_unavailable), STAT(response_no_conn), STAT(queue_full),
+		STAT(backpressure_pauses),
 		STAT(max_sendq), STAT(inactive_ageouts), STAT(tls.client_handshake_failures),
 		STAT(tls.server_handshake_failures), STAT(tls.client_identity_failures),
 		STAT(tls.server_identity_failures),

@@ -158,7 +158,7 @@ static int host_port(const char *opt, const char *s, char *buf, size_t cap, uint
 		hn = (size_t)(rb - h);
 		colon = rb + 1;
 	}
-	unsigned long p;
+	unsigned long p = 0;
 	if (!colon || hn == 0 || hn >= cap)
 		return fail("--%s: '%s' is not HOST:PORT", opt, s);
 	if (number(opt, colon + 1, 1, 65535, &p))

@@ -73,6 +73,12 @@ struct conn {
 	struct sockaddr_storage peer, local;
 	uint64_t id;
 	uint64_t last_active; /* ms: the idle timeout counts from here */
+	/* backpressure: a connection whose next message cannot be queued on blocked_on stops
+	 * reading; receive buffers that were already in flight are held, in order, until then */
+	bool paused;
+	uint64_t blocked_on;
+	struct held_buf { uint16_t bid; uint32_t len; const char *data; } *held;
+	uint32_t nheld, capheld;
 };
 
 struct txn {
@@ -93,6 +99,7 @@ struct worker {
 	pthread_t thread;
 	bool thread_started;
 	bool stop_posted;
+	bool tearing_down; /* worker_join_free: releasing must not resume anything */
 	struct io_mailbox mbox; /* control requests and the stop wake-up */
 	struct worker_mail stop_mail;
 	struct io_ring ring;
@@ -116,6 +123,8 @@ struct worker {
 	uint64_t drain_deadline;
 	struct worker_stats st;
 	char max_sendq_peer[80]; /* who had the largest send queue (show ... detail) */
+	uint64_t *paused;        /* ids of connections paused by backpressure */
+	uint32_t npaused, cappaused;
 };
 
 /* ---- time and small helpers ------------------------------------------------------------- */
@@ -201,6 +210,8 @@ static struct conn *conn_alloc(struct worker *w, int fd)
 	return NULL;
 }
 
+static void conn_resume_waiters(struct worker *w, uint64_t on, bool gone);
+
 static void conn_release(struct worker *w, struct conn *c)
 {
 	if (io_timer_armed(&c->timer.t))
@@ -210,13 +221,21 @@ static void conn_release(struct worker *w, struct conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	io_sendq_free(&c->sq);
+	for (uint32_t i = 0; i < c->nheld; i++)
+		io_bufring_recycle(&w->br, c->held[i].bid);
+	free(c->held);
+	c->held = NULL;
+	c->nheld = c->capheld = 0;
 	free(c->rx);
 	if (c->target >= 0 && w->pool[c->target] == c->id)
 		w->pool[c->target] = 0;
 	c->rx = NULL;
 	c->state = C_FREE;
+	c->paused = false;
 	w->nconns--;
 	w->st.active--;
+	if (!w->tearing_down) /* whoever waited for c tries again: a new upstream, or 503 */
+		conn_resume_waiters(w, c->id, true);
 }
 
 /* ---- sending ---------------------------------------------------------------------------- */
@@ -705,23 +724,40 @@ static void forward_edit(struct worker *w, struct conn *src, struct conn *dst,
 	}
 }
 
-static void on_request(struct worker *w, struct conn *c, const struct sip_msg *m)
+/* Backpressure (nothing lost): when dst cannot queue this message now, the message stays in
+ * src's buffer and src stops reading until dst drains (conn_resume_waiters). Deciding is free
+ * of side effects, so handling the message again later decides the same. */
+static bool must_wait(struct worker *w, const struct conn *src, const struct conn *dst,
+		      const struct proxy_decision *d)
+{
+	struct iovec iov[SIP_EDIT_MAX_IOV];
+	size_t len = 0;
+	if (dst == src || sip_edit_iov(&d->edit, iov, SIP_EDIT_MAX_IOV, &len) <= 0)
+		return false;
+	return conn_queued(dst) + len > io_sendq_limit(&dst->sq) && w->d->opts.sendq_limit;
+}
+
+/* 0 when handled, else the id of the connection the message must wait for */
+static uint64_t on_request(struct worker *w, struct conn *c, const struct sip_msg *m)
 {
 	static __thread struct proxy_decision d; /* large (the edit's scratch): not on the stack */
 	struct proxy_in in = { .conn = c->id, .tenant = c->tenant };
-	w->st.requests_in++;
 	if (proxy_request(&w->d->proxy, &in, m, &d) < 0) {
+		w->st.requests_in++;
 		reply_local(w, c, m, 500);
-		return;
+		return 0;
 	}
-	w->st.reasons[d.reason]++;
 	struct conn *dst = NULL;
 	switch (d.verdict) {
 	case PROXY_REPLY:
+		w->st.requests_in++;
+		w->st.reasons[d.reason]++;
 		reply_local(w, c, m, d.code);
-		return;
+		return 0;
 	case PROXY_DROP:
-		return;
+		w->st.requests_in++;
+		w->st.reasons[d.reason]++;
+		return 0;
 	case PROXY_TO_TARGET:
 		/* proxy_target is the first member of daemon_target: the index is the offset */
 		dst = upstream_get(w, (unsigned)((const struct daemon_target *)(const void *)d.target -
@@ -731,39 +767,49 @@ static void on_request(struct worker *w, struct conn *c, const struct sip_msg *m
 		dst = conn_by_id(w, d.conn);
 		break;
 	default:
-		return;
+		return 0;
+	}
+	if (!dst || !must_wait(w, c, dst, &d)) { /* counted once, when it is handled */
+		w->st.requests_in++;
+		w->st.reasons[d.reason]++;
 	}
 	if (!dst) {
 		w->st.upstream_unavailable++;
 		if (m->method_id != SIP_M_ACK)
 			reply_local(w, c, m, 503);
-		return;
+		return 0;
 	}
+	if (must_wait(w, c, dst, &d))
+		return dst->id;
 	if (d.trying)
 		reply_local(w, c, m, 100);
 	txn_add(w, &d, m, c->id, dst->id);
 	forward_edit(w, c, dst, m, &d);
+	return 0;
 }
 
-static void on_response(struct worker *w, struct conn *c, const struct sip_msg *m)
+static uint64_t on_response(struct worker *w, struct conn *c, const struct sip_msg *m)
 {
 	static __thread struct proxy_decision d;
 	struct proxy_in in = { .conn = c->id, .tenant = c->tenant };
-	w->st.responses_in++;
 	proxy_response(&w->d->proxy, &in, m, &d);
+	struct conn *dst = d.verdict == PROXY_TO_CONN ? conn_by_id(w, d.conn) : NULL;
+	if (dst && must_wait(w, c, dst, &d))
+		return dst->id;
+	w->st.responses_in++;
 	w->st.reasons[d.reason]++;
 	if (d.verdict != PROXY_TO_CONN)
-		return;
+		return 0;
 	struct slice v[1], rest = sip_msg_get(m, SIP_H_VIA)->value;
 	struct sip_via top;
 	if (sip_list_next(&rest, &v[0]) == 1 && sip_via_parse(v[0], &top) == 0)
 		txn_response(w, m, top.branch);
-	struct conn *dst = conn_by_id(w, d.conn);
 	if (!dst) {
 		w->st.response_no_conn++;
-		return;
+		return 0;
 	}
 	forward_edit(w, c, dst, m, &d);
+	return 0;
 }
 
 /* bytes that cannot be framed: answer what can be answered, then the stream is lost */
@@ -781,30 +827,49 @@ static void on_scan_error(struct worker *w, struct conn *c, const struct sip_msg
 	conn_close(w, c, true);
 }
 
-static void handle_message(struct worker *w, struct conn *c, const struct sip_msg *m)
+/* 0 when m was handled, else the id of the connection it waits for (backpressure) */
+static uint64_t handle_message(struct worker *w, struct conn *c, const struct sip_msg *m)
 {
 	switch (m->kind) {
 	case SIP_KIND_PING:
 		w->st.pings++;
 		conn_send_bytes(w, c, "\r\n", 2); /* RFC 5626 4.4.1: the pong */
-		return;
+		return 0;
 	case SIP_KIND_REQUEST:
-		on_request(w, c, m);
-		return;
+		return on_request(w, c, m);
 	case SIP_KIND_RESPONSE:
-		on_response(w, c, m);
-		return;
+		return on_response(w, c, m);
 	case SIP_KIND_PONG:
 	case SIP_KIND_NONE:
 	default:
-		return;
+		return 0;
 	}
+}
+
+static void conn_pause(struct worker *w, struct conn *c, uint64_t on)
+{
+	c->paused = true;
+	c->blocked_on = on;
+	w->st.backpressure_pauses++;
+	if (c->recv_armed)
+		cancel(w, conn_ud(c, OP_RECV));
+	if (w->npaused == w->cappaused) {
+		uint32_t cap = w->cappaused ? w->cappaused * 2 : 16;
+		uint64_t *grown = realloc(w->paused, cap * sizeof(*grown));
+		if (!grown)
+			return; /* resumed by its own next completion instead (see on_recv) */
+		w->paused = grown;
+		w->cappaused = cap;
+	}
+	w->paused[w->npaused++] = c->id;
 }
 
 /* frames and handles every complete message in c's rx buffer, keeping a partial one */
 static void conn_process(struct worker *w, struct conn *c)
 {
 	uint32_t off = 0;
+	if (c->paused)
+		return;
 	while (off < c->rxlen && c->state == C_OPEN) {
 		int rc = sip_msg_scan(c->rx + off, c->rxlen - off, &w->d->limits, &c->scan);
 		if (rc == 0)
@@ -813,8 +878,12 @@ static void conn_process(struct worker *w, struct conn *c)
 			on_scan_error(w, c, &c->scan, rc);
 			return;
 		}
-		handle_message(w, c, &c->scan);
+		uint64_t wait = handle_message(w, c, &c->scan);
 		sip_msg_init(&c->scan, w->hdr, HDR_CAP);
+		if (wait) { /* the message stays at the front of the buffer for later */
+			conn_pause(w, c, wait);
+			break;
+		}
 		off += (uint32_t)rc;
 	}
 	if (c->state == C_FREE)
@@ -894,6 +963,65 @@ static void conn_on_data(struct worker *w, struct conn *c, struct slice in)
 	}
 }
 
+/* ---- backpressure ------------------------------------------------------------------------ */
+
+static int hold(struct conn *c, uint16_t bid, const char *data, uint32_t len)
+{
+	if (c->nheld == c->capheld) {
+		uint32_t cap = c->capheld ? c->capheld * 2 : 4;
+		struct held_buf *grown = realloc(c->held, cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		c->held = grown;
+		c->capheld = cap;
+	}
+	c->held[c->nheld++] = (struct held_buf){ bid, len, data };
+	return 0;
+}
+
+/* picks up where c stopped: the waiting message, then the buffers held meanwhile */
+static void conn_resume(struct worker *w, struct conn *c)
+{
+	c->paused = false;
+	c->blocked_on = 0;
+	conn_process(w, c);
+	uint32_t i = 0;
+	for (; i < c->nheld && !c->paused && c->state == C_OPEN; i++) {
+		conn_on_data(w, c, slice_make(c->held[i].data, c->held[i].len));
+		if (c->state == C_FREE)
+			return; /* released: its held buffers were recycled then */
+		io_bufring_recycle(&w->br, c->held[i].bid);
+	}
+	memmove(c->held, c->held + i, (c->nheld - i) * sizeof(*c->held));
+	c->nheld -= i;
+	if (c->state == C_OPEN && !c->paused && !c->recv_armed)
+		conn_arm_recv(w, c);
+}
+
+/* the connections waiting for `on` resume once it has room again (below half its limit, so a
+ * queue at the edge does not flap) or is gone */
+static void conn_resume_waiters(struct worker *w, uint64_t on, bool gone)
+{
+	const struct conn *x = gone ? NULL : conn_by_id(w, on);
+	if (w->npaused == 0 || (x && conn_queued(x) > io_sendq_limit(&x->sq) / 2))
+		return;
+	uint64_t ready[64];
+	uint32_t n = 0, keep = 0;
+	for (uint32_t i = 0; i < w->npaused; i++) {
+		struct conn *c = conn_by_id(w, w->paused[i]);
+		if (c && c->paused && c->blocked_on == on && n < 64)
+			ready[n++] = w->paused[i];
+		else if (c && c->paused) /* others, and any beyond 64: the next call takes them */
+			w->paused[keep++] = w->paused[i];
+	}
+	w->npaused = keep;
+	for (uint32_t i = 0; i < n; i++) {
+		struct conn *c = conn_by_id(w, ready[i]);
+		if (c && c->paused && c->state == C_OPEN)
+			conn_resume(w, c);
+	}
+}
+
 /* ---- completions ------------------------------------------------------------------------ */
 
 static void on_recv(struct worker *w, const struct io_uring_cqe *cqe)
@@ -911,6 +1039,13 @@ static void on_recv(struct worker *w, const struct io_uring_cqe *cqe)
 	}
 	if (!c || c->state != C_OPEN)
 		return;
+	if (n > 0 && c->paused) {
+		if (hold(c, bid, data, (uint32_t)n) < 0) {
+			io_bufring_recycle(&w->br, bid);
+			conn_close(w, c, false); /* out of memory: the stream cannot continue */
+		}
+		return; /* not re-armed: resumed when what it waits for drains */
+	}
 	if (n > 0) {
 		conn_on_data(w, c, slice_make(data, (size_t)n));
 		io_bufring_recycle(&w->br, bid);
@@ -922,7 +1057,7 @@ static void on_recv(struct worker *w, const struct io_uring_cqe *cqe)
 		conn_close(w, c, false);
 		return;
 	}
-	if (c->state == C_OPEN && !c->recv_armed)
+	if (c->state == C_OPEN && !c->recv_armed && !c->paused)
 		conn_arm_recv(w, c);
 }
 
@@ -944,6 +1079,8 @@ static void on_send(struct worker *w, const struct io_uring_cqe *cqe)
 		tls_record_tx_advance(&c->tls.rec, (size_t)cqe->res);
 	else if (io_sendq_advance(&c->sq, (size_t)cqe->res) < 0)
 		c->state = C_CLOSING;
+	if (c->state == C_OPEN)
+		conn_resume_waiters(w, c->id, false);
 	if (c->state == C_CLOSING) {
 		/* finish sending close_notify, then release */
 		if (c->tls.rec.tx == TLS_RL_USER && tls_record_tx_view(&c->tls.rec).n) {
@@ -1326,6 +1463,7 @@ void worker_join_free(struct worker *w)
 		return;
 	if (w->thread_started)
 		pthread_join(w->thread, NULL);
+	w->tearing_down = true;
 	if (w->conns) {
 		for (uint32_t s = 0; s < MAX_CONNS; s++) {
 			if (w->conns[s] && w->conns[s]->state != C_FREE)
@@ -1346,6 +1484,7 @@ void worker_join_free(struct worker *w)
 	io_mailbox_exit(&w->mbox);
 	free(w->conns);
 	free(w->gens);
+	free(w->paused);
 	free(w->wheel);
 	free(w);
 }

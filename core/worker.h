@@ -34,6 +34,7 @@ struct worker_stats {
 	uint64_t upstream_unavailable;   /* 503 sent: no upstream connection, or it was lost */
 	uint64_t response_no_conn;       /* response whose inbound connection is gone: dropped */
 	uint64_t queue_full;             /* a send queue at its limit refused a message */
+	uint64_t backpressure_pauses;    /* a connection stopped reading until another drained */
 	uint64_t max_sendq;              /* largest send queue seen */
 	uint64_t inactive_ageouts;       /* closed by the idle timeout */
 	struct tls_stats tls;

@@ -162,6 +162,26 @@ garbage) # bytes that are not TLS: the connection is dropped, the proxy keeps se
 	head -c 3000 /dev/urandom | timeout 5 python3 -c "import socket,sys;s=socket.create_connection(('127.0.0.1',$PROXY));s.sendall(sys.stdin.buffer.read());s.settimeout(5);print(len(s.recv(100)))" >/dev/null 2>&1 || true
 	uac --scenario call
 	stop_proxy_expect_clean ;;
+backpressure) # the UAS stops reading: our queue toward it fills, the client is paused (not
+	# answered 503), other clients are served, and when the UAS goes away every request waiting
+	# gets its final response
+	start_uas --mode stall; start_proxy --sendq-limit 65536
+	$UA uac --port "$PROXY" --cert "$WORK/uac.pem" --key "$WORK/uac.key" --ca "$WORK/ca.pem" \
+		--scenario flood --count 300 --size 4000 --timeout 40 >"$WORK/flood.out" &
+	FLOOD=$!; PIDS+=($FLOOD)
+	for _ in $(seq 100); do
+		"$CTL" --control "$WORK/ctl.sock" show stats | grep -Eq '^backpressure_pauses +[1-9]' && break
+		sleep 0.1
+	done
+	"$CTL" --control "$WORK/ctl.sock" show stats | grep -Eq '^backpressure_pauses +[1-9]' ||
+		fail "no backpressure pause: $("$CTL" --control "$WORK/ctl.sock" show stats)"
+	uac --scenario ping # another client is unaffected
+	"$CTL" --control "$WORK/ctl.sock" show stats | grep -Eq '^upstream_unavailable +0$' ||
+		fail "503s were sent while the upstream was only slow"
+	kill "${PIDS[0]}" # the UAS goes away: queued requests fail over to 503, none is lost
+	wait $FLOOD || fail "not every request got a final response: $(cat "$WORK/flood.out")"
+	grep -q '"sent": 300' "$WORK/flood.out" || fail "$(cat "$WORK/flood.out")"
+	stop_proxy_expect_clean ;;
 idle_timeout) # a connection that says nothing for --idle-timeout is closed and counted
 	start_uas; start_proxy --idle-timeout 500
 	uac --scenario options

@@ -134,6 +134,10 @@ def uas(args):
     stop = time.time() + args.lifetime
 
     def serve(conn):
+        if args.mode == "stall":  # never read: the proxy's queue toward us fills up
+            while time.time() < stop:
+                time.sleep(0.2)
+            return
         st = Stream(conn)
         while time.time() < stop:
             msg = st.recv(1.0)
@@ -289,10 +293,28 @@ def scenario_invite(u, a):
     return {"invite": codes}, codes[-1:] == [a.expect]
 
 
+def scenario_flood(u, a):
+    """sends `count` MESSAGE requests of `size` bytes without waiting, from a second thread,
+    and counts the final responses that come back (every request must get one)"""
+    body = b"x" * a.size
+    def send():
+        for i in range(a.count):
+            u.request("MESSAGE", target_uri(a), "Content-Type: text/plain", body=body)
+    t = threading.Thread(target=send, daemon=True)
+    t.start()
+    finals = {}
+    deadline = time.time() + a.timeout
+    while sum(finals.values()) < a.count and time.time() < deadline:
+        for code, _ in u.responses(until_final=True, timeout=max(0.1, deadline - time.time())):
+            if code >= 200:
+                finals[code] = finals.get(code, 0) + 1
+    return {"finals": finals, "sent": a.count}, sum(finals.values()) == a.count
+
+
 def uac(args):
     u = Uac(args)
     fn = {"call": scenario_call, "options": scenario_options, "ping": scenario_ping,
-          "raw": scenario_raw, "invite": scenario_invite}[args.scenario]
+          "raw": scenario_raw, "invite": scenario_invite, "flood": scenario_flood}[args.scenario]
     results = []
     ok_all = True
     for _ in range(args.repeat):
@@ -312,7 +334,7 @@ def main():
     p.add_argument("--key")
     p.add_argument("--ca")
     p.add_argument("--sni")
-    p.add_argument("--mode", default="answer", choices=["answer", "silent", "ring", "close"])
+    p.add_argument("--mode", default="answer", choices=["answer", "silent", "ring", "close", "stall"])
     p.add_argument("--delay", type=float, default=0.0)
     p.add_argument("--lifetime", type=float, default=60.0)
     p.add_argument("--ready")
@@ -324,6 +346,8 @@ def main():
     p.add_argument("--timeout", type=float, default=5.0)
     p.add_argument("--file")
     p.add_argument("--repeat", type=int, default=1)
+    p.add_argument("--count", type=int, default=100)
+    p.add_argument("--size", type=int, default=1000)
     args = p.parse_args()
     if args.role == "uas":
         uas(args)
