@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # deps.sh [GROUP...] - install the Debian 12 packages siptlsd needs, only those missing.
-# Groups: build (default), bench, fuzz, ktls-vm, cross-arm64, all. Safe to run again.
+# Groups: build (default), bench, fuzz, ktls-vm, all. Safe to run again.
+# (The AArch64 cross build installs its own packages: scripts/cross-arm64.sh.)
 set -euo pipefail
 
 build=(build-essential cmake ninja-build pkg-config libssl-dev openssl liburing-dev
