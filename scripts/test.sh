@@ -3,9 +3,12 @@
 # builds with warnings as errors under ASan+UBSan, runs every CTest test, then runs each
 # fuzz target for a bounded time. Exit status 0 only when all of it passed.
 #   FUZZ_SECONDS=60   seconds per fuzz target (0 skips fuzzing)
+#   ARM64=1           also cross-build for AArch64 and run the unit tests under qemu-user
+#                     (scripts/cross-arm64.sh, about 5 minutes; 0 skips it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+ARM64=${ARM64:-1}
 JOBS=$(nproc)
 
 bash scripts/deps.sh build bench fuzz
@@ -30,4 +33,9 @@ cmake --build build/tsan -j "$JOBS" --target siptlsd siptlsctl
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
 	step "fuzz targets, ${FUZZ_SECONDS}s each"
 	bash scripts/fuzz.sh "$FUZZ_SECONDS"
+fi
+
+if [ "$ARM64" = 1 ]; then
+	step "AArch64: cross build, unit tests under qemu-user"
+	bash scripts/cross-arm64.sh
 fi
