@@ -3,6 +3,8 @@
 # builds with warnings as errors under ASan+UBSan, runs every CTest test, then runs each
 # fuzz target for a bounded time. Exit status 0 only when all of it passed.
 #   FUZZ_SECONDS=60   seconds per fuzz target (0 skips fuzzing)
+#   KTLS_VM=1         run the kTLS tests in a qemu VM booting Debian's kernel (0 skips them;
+#                     needs ~0.5 GB in /var/cache; docs/ktls-vm.md)
 #   ARM64=1           also cross-build for AArch64 and run the unit tests under qemu-user
 #                     (scripts/cross-arm64.sh, about 5 minutes; 0 skips it)
 set -euo pipefail
@@ -11,7 +13,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 ARM64=${ARM64:-1}
 JOBS=$(nproc)
 
-bash scripts/deps.sh build bench fuzz
+bash scripts/deps.sh build bench fuzz ktls-vm
 
 step() { printf '\n== %s ==\n' "$*"; }
 
@@ -21,6 +23,14 @@ cmake --build build/debug -j "$JOBS"
 
 step "unit and end-to-end tests (ctest)"
 (cd build/debug && ctest --output-on-failure -j "$JOBS" --timeout 600)
+
+if [ "${KTLS_VM:-1}" = 1 ]; then
+	step "kTLS in a VM: Debian 12's kernel under qemu (docs/ktls-vm.md)"
+	cmake -S . -B build/ktlsvm -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSIPTLS_SANITIZE= \
+		-DSIPTLS_WERROR=ON -DSIPTLS_BENCH=OFF >/dev/null
+	cmake --build build/ktlsvm -j "$JOBS" --target ktls_vm_bins
+	(cd build/ktlsvm && KTLSVM_REQUIRE=1 ctest -L ktls-vm --output-on-failure)
+fi
 
 step "multi-worker end-to-end tests under ThreadSanitizer"
 # Criterion cannot start under TSan here ("Could not initialize inheritable arena"), so the

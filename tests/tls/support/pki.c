@@ -1,5 +1,6 @@
 /* Test PKI generation with the OpenSSL 3 API. See pki.h for the inventory. */
 #include "tests/tls/support/pki.h"
+#include "tests/tls/support/rsa_keys.h"
 
 #include <dirent.h>
 #include <stdbool.h>
@@ -199,10 +200,19 @@ static int tpki_write_crls(const struct tpki *pki, const struct tpki_issuer *roo
 	return ok ? 0 : -1;
 }
 
+/* one of the fixed RSA keys (rsa_keys.h): generating them per test was most of the run time */
+static EVP_PKEY *tpki_rsa_key(const char *pem)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+	BIO_free(b);
+	return k;
+}
+
 static int tpki_make_leaf(const struct tpki *pki, const struct tpki_leaf *l,
                           const struct tpki_issuer *is)
 {
-	EVP_PKEY *key = l->rsa ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256");
+	EVP_PKEY *key = l->rsa ? tpki_rsa_key(tpki_rsa_key_leaf) : EVP_EC_gen("P-256");
 	X509 *c =
 	    key ? tpki_cert(key, l->cn, l->san, is, l->serial, false, l->not_after_days) : NULL;
 	int rc = c ? tpki_write_pair(pki, l->name, c, is->cert, key) : -1;
@@ -241,7 +251,7 @@ int tpki_create(struct tpki *pki)
 	snprintf(pki->dir, sizeof(pki->dir), "%s/siptls-pki-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(pki->dir))
 		return -1;
-	root.key = EVP_RSA_gen(2048);
+	root.key = tpki_rsa_key(tpki_rsa_key_root);
 	inter.key = EVP_EC_gen("P-256");
 	if (!root.key || !inter.key)
 		goto out;
