@@ -162,6 +162,73 @@ garbage) # bytes that are not TLS: the connection is dropped, the proxy keeps se
 	head -c 3000 /dev/urandom | timeout 5 python3 -c "import socket,sys;s=socket.create_connection(('127.0.0.1',$PROXY));s.sendall(sys.stdin.buffer.read());s.settimeout(5);print(len(s.recv(100)))" >/dev/null 2>&1 || true
 	uac --scenario call
 	stop_proxy_expect_clean ;;
+config_file) # the reference dialect: two tenants, a dial-peer, cn-san both ways, url sips;
+	# a call completes through it, an unknown number gets 404, --check-config prints it back
+	cat >"$WORK/siptlsd.cfg" <<EOC
+ip domain name test
+crypto pki trustpoint EDGE
+ revocation-check none
+ certificate-file $WORK/proxy.pem
+ key-file $WORK/proxy.key
+ ca-file $WORK/ca.pem
+voice class tls-cipher 1
+ cipher 1 ECDHE_ECDSA_AES256_GCM_SHA384
+ cipher 2 ECDHE_ECDSA_AES128_GCM_SHA256
+voice class tls-profile 100
+ cipher 1
+ trustpoint EDGE
+ cn-san validate client
+ cn-san 1 uac.test
+voice class tls-profile 200
+ trustpoint EDGE
+ cn-san-validate server
+voice class tenant 100
+ tls-profile 100
+ listen-port secure $PROXY
+ bind control source-interface 127.0.0.1
+ session transport tcp tls
+voice class tenant 200
+ tls-profile 200
+ sip-server ipv4:127.0.0.1:$UAS
+ session transport tcp tls
+ url sips
+dial-peer voice 10 voip
+ description towards the test UAS
+ destination-pattern 1...
+ session protocol sipv2
+ session target sip-server
+ voice-class sip tenant 200
+ dtmf-relay rtp-nte
+!
+EOC
+	"$SIPTLSD" --check-config -c "$WORK/siptlsd.cfg" >"$WORK/check.out" 2>&1 || fail "check-config: $(cat "$WORK/check.out")"
+	grep -q "destination-pattern 1..." "$WORK/check.out" || fail "check-config did not print the config"
+	start_uas
+	"$SIPTLSD" -c "$WORK/siptlsd.cfg" --no-pin -f --log-level info --control "$WORK/ctl.sock" \
+		>"$WORK/siptlsd.log" 2>&1 &
+	PROXY_PID=$!; PIDS+=($PROXY_PID)
+	for _ in $(seq 100); do grep -q "siptlsd running" "$WORK/siptlsd.log" && break; sleep 0.05; done
+	uac --scenario call
+	grep -q '^INVITE sips:1000@127.0.0.1' "$WORK/uas.log" || fail "the UAS did not get a sips: Request-URI"
+	[ "$(grep -c '^Record-Route:' "$WORK/uas.log" | head -1)" -ge 2 ] || fail "two tenants: want two Record-Routes"
+	uac --scenario invite --user 9999 --expect 404
+	stop_proxy_expect_clean ;;
+drain) # SIGTERM with a call waiting for its 200: the answer still arrives, then a clean exit
+	start_uas --delay 2; start_proxy
+	$UA uac --port "$PROXY" --cert "$WORK/uac.pem" --key "$WORK/uac.key" --ca "$WORK/ca.pem" \
+		--scenario invite --expect 200 --timeout 8 >"$WORK/uac.out" &
+	UACPID=$!; PIDS+=($UACPID)
+	for _ in $(seq 50); do grep -q '^INVITE' "$WORK/uas.log" 2>/dev/null && break; sleep 0.1; done
+	kill -TERM "$PROXY_PID"
+	wait $UACPID || fail "the in-flight INVITE lost its 200 at SIGTERM: $(cat "$WORK/uac.out")"
+	for _ in $(seq 100); do kill -0 "$PROXY_PID" 2>/dev/null || break; sleep 0.1; done
+	wait "$PROXY_PID" || fail "siptlsd exit status $? after the drain" ;;
+forged) # a response whose branch was tampered with is dropped and counted; the client gets 408
+	start_uas --mode forge; start_proxy --txn-timeout 1500
+	uac --scenario invite --expect 408 --timeout 6
+	"$CTL" --control "$WORK/ctl.sock" show stats | grep -Eq '^decision: response Via not ours +[1-9]' ||
+		fail "no forged response counted: $("$CTL" --control "$WORK/ctl.sock" show stats)"
+	stop_proxy_expect_clean ;;
 backpressure) # the UAS stops reading: our queue toward it fills, the client is paused (not
 	# answered 503), other clients are served, and when the UAS goes away every request waiting
 	# gets its final response

@@ -161,6 +161,11 @@ def uas(args):
                 conn.close()
                 return
             tag = "uas" + uuid.uuid4().hex[:8]
+            if args.mode == "forge":  # the proxy's branch with another connection id in it
+                forged = re.sub(rb"(branch=z9hG4bK-sx-)([0-9a-f])",
+                                lambda m: m.group(1) + (b"1" if m.group(2) != b"1" else b"2"), msg, 1)
+                st.send(response(forged, 200, "OK", tag))
+                continue
             if method == "INVITE":
                 st.send(response(msg, 100, "Trying"))
                 st.send(response(msg, 180, "Ringing", tag))
@@ -334,7 +339,7 @@ def main():
     p.add_argument("--key")
     p.add_argument("--ca")
     p.add_argument("--sni")
-    p.add_argument("--mode", default="answer", choices=["answer", "silent", "ring", "close", "stall"])
+    p.add_argument("--mode", default="answer", choices=["answer", "silent", "ring", "close", "stall", "forge"])
     p.add_argument("--delay", type=float, default=0.0)
     p.add_argument("--lifetime", type=float, default=60.0)
     p.add_argument("--ready")
