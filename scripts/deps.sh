@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build=(build-essential cmake ninja-build pkg-config libssl-dev openssl liburing-dev
-       libjemalloc-dev libcriterion-dev python3)
+       libjemalloc-dev libcriterion-dev python3 sip-tester socat)
 bench=(libosip2-dev libsofia-sip-ua-dev libre-dev valgrind)
 fuzz=(clang libclang-rt-14-dev llvm)
 ktls_vm=(qemu-system-x86 busybox-static cpio kmod)

@@ -162,6 +162,25 @@ garbage) # bytes that are not TLS: the connection is dropped, the proxy keeps se
 	head -c 3000 /dev/urandom | timeout 5 python3 -c "import socket,sys;s=socket.create_connection(('127.0.0.1',$PROXY));s.sendall(sys.stdin.buffer.read());s.settimeout(5);print(len(s.recv(100)))" >/dev/null 2>&1 || true
 	uac --scenario call
 	stop_proxy_expect_clean ;;
+sipp) # an independent SIP implementation (SIPp) at both ends, its TCP bridged to TLS by socat
+	# (Debian's SIPp is built without OpenSSL): 50 calls, every one must succeed
+	command -v sipp >/dev/null && command -v socat >/dev/null || fail "sipp or socat missing (scripts/deps.sh)"
+	SUAS=$SPARE SBRIDGE=$((BASE + 3)) SUAC=$((BASE + 4))
+	(cd "$WORK" && timeout 60 sipp -sn uas -t t1 -i 127.0.0.1 -p "$SUAS" -nostdin >/dev/null 2>&1) &
+	PIDS+=($!)
+	socat "openssl-listen:$UAS,reuseaddr,fork,cert=$WORK/uas.pem,key=$WORK/uas.key,cafile=$WORK/ca.pem,verify=1" \
+		"tcp:127.0.0.1:$SUAS" 2>"$WORK/socat-uas.log" &
+	PIDS+=($!)
+	start_proxy --workers 2
+	socat "tcp-listen:$SBRIDGE,reuseaddr,fork" \
+		"openssl:127.0.0.1:$PROXY,cert=$WORK/uac.pem,key=$WORK/uac.key,cafile=$WORK/ca.pem,verify=1" \
+		2>"$WORK/socat-uac.log" &
+	PIDS+=($!)
+	sleep 0.5
+	(cd "$WORK" && timeout 60 sipp -sn uac -t t1 -i 127.0.0.1 -p "$SUAC" "127.0.0.1:$SBRIDGE" -s 1000 \
+		-m 50 -r 25 -nostdin >"$WORK/sipp.out" 2>&1) || fail "SIPp UAC: $(tail -30 "$WORK/sipp.out")"
+	grep -Eq 'Successful call +\| +[0-9]+ +\| +50 ' "$WORK/sipp.out" || fail "not 50 successful calls: $(tail -30 "$WORK/sipp.out")"
+	stop_proxy_expect_clean ;;
 config_file) # the reference dialect: two tenants, a dial-peer, cn-san both ways, url sips;
 	# a call completes through it, an unknown number gets 404, --check-config prints it back
 	cat >"$WORK/siptlsd.cfg" <<EOC
