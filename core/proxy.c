@@ -320,8 +320,22 @@ static int forward_edits(const struct proxy_conf *c, const struct proxy_in *in,
 	return rc;
 }
 
+static int decide_request(const struct proxy_conf *c, const struct proxy_in *in,
+			  const struct sip_msg *m, struct proxy_decision *d);
+
+/* An ACK is never answered (RFC 3261 17.1.1.3: it has no response); what would have been a
+ * local reply to it is a counted drop instead. */
 int proxy_request(const struct proxy_conf *c, const struct proxy_in *in, const struct sip_msg *m,
 		  struct proxy_decision *d)
+{
+	int rc = decide_request(c, in, m, d);
+	if (rc == 0 && d->verdict == PROXY_REPLY && m->method_id == SIP_M_ACK)
+		d->verdict = PROXY_DROP;
+	return rc;
+}
+
+static int decide_request(const struct proxy_conf *c, const struct proxy_in *in,
+			  const struct sip_msg *m, struct proxy_decision *d)
 {
 	struct sip_uri ruri;
 	struct rr_mark caller_side = { 0 };
@@ -350,12 +364,14 @@ int proxy_request(const struct proxy_conf *c, const struct proxy_in *in, const s
 			reply(d, 483, PROXY_R_MAX_FORWARDS);
 		return 0;
 	}
-	if (forward_edits(c, in, m, &ruri, ours, &caller_side, d) < 0) {
+	int rc = forward_edits(c, in, m, &ruri, ours, &caller_side, d);
+	if (rc == -SIP_E_HEADER) /* the Route set after ours does not parse */
+		reply(d, 400, PROXY_R_MALFORMED);
+	else if (rc < 0)
 		reply(d, 500, PROXY_R_EDIT);
-		return 0;
-	}
-	d->trying = m->method_id == SIP_M_INVITE;
-	d->reason = PROXY_R_OK;
+	else
+		d->reason = PROXY_R_OK;
+	d->trying = rc == 0 && m->method_id == SIP_M_INVITE;
 	return 0;
 }
 

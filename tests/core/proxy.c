@@ -234,6 +234,26 @@ Test(core_proxy, bye_from_the_caller_goes_to_the_dial_peer_target)
 	cr_assert_not(r.trying);
 }
 
+Test(core_proxy, broken_route_after_ours_is_400_not_500)
+{
+	static struct scanned in, out, bye;
+	static struct proxy_decision d, r;
+	forward_invite(&in, &d, &out);
+	const struct sip_hdr *rr1 = sip_msg_get(&out.m, SIP_H_RECORD_ROUTE);
+	const struct sip_hdr *rr2 = sip_msg_next(&out.m, rr1);
+	char text[2048];
+	int n = snprintf(text, sizeof(text),
+			 "BYE sip:a@b SIP/2.0" CRLF "Via: SIP/2.0/TLS h;branch=z9hG4bKz" CRLF
+			 "Route: %.*s, %.*s, <sip:far.example;lr" CRLF "From: <sip:a@b>;tag=1" CRLF
+			 "To: <sip:c@d>;tag=2" CRLF "Call-ID: z" CRLF "CSeq: 3 BYE" CRLF "Content-Length: 0" CRLF CRLF,
+			 SLICE_FMT(rr1->value), SLICE_FMT(rr2->value));
+	scan(&bye, text, (size_t)n);
+	struct proxy_in up = { .conn = 77, .tenant = 1 };
+	proxy_request(&conf, &up, &bye.m, &r);
+	cr_assert_eq(r.verdict, PROXY_REPLY);
+	cr_assert_eq(r.code, 400, "an unterminated Route after ours is the sender's error: %u", r.code);
+}
+
 Test(core_proxy, forged_record_route_is_not_ours)
 {
 	static struct scanned in, out, bye;
@@ -309,6 +329,13 @@ Test(core_proxy, local_answers_and_errors)
 	cr_assert_eq(d.reason, PROXY_R_ACK_NO_ROUTE);
 	d = decide(REQ("INVITE sip:1000@x SIP/2.0", "CSeq: 1 INVITE" CRLF "Max-Forwards: 0" CRLF));
 	cr_assert_eq(d.code, 483);
+	/* found by fuzz_proxy: an ACK is never answered, whatever is wrong with it */
+	d = decide(REQ("ACK sip:1000@x SIP/2.0", "CSeq: 1 ACK" CRLF "Max-Forwards: 0" CRLF));
+	cr_assert_eq(d.verdict, PROXY_DROP);
+	cr_assert_eq(d.reason, PROXY_R_MAX_FORWARDS);
+	d = decide(REQ("ACK sip:1000@x SIP/2.0", "CSeq: 1 BYE" CRLF));
+	cr_assert_eq(d.verdict, PROXY_DROP, "a malformed ACK is dropped, not answered 400");
+	cr_assert_eq(d.reason, PROXY_R_MALFORMED);
 	d = decide(REQ("OPTIONS sip:1000@x SIP/2.0", "CSeq: 1 OPTIONS" CRLF "Max-Forwards: 0" CRLF));
 	cr_assert_eq(d.code, 200);
 	d = decide(REQ("OPTIONS sip:cube.example.com:5061 SIP/2.0", "CSeq: 1 OPTIONS" CRLF));
