@@ -95,9 +95,13 @@ struct rr_mark { /* what one of our Record-Route entries says */
 	uint16_t port;
 };
 
-static int rr_context(char side, uint32_t peer, char *buf, size_t cap)
+/* what a Record-Route token is bound to besides the connection: the side it faces, the
+ * dial-peer, and the entry's own host and port (which become a Via's sent-by later) */
+static int rr_context(char side, uint32_t peer, struct slice host, unsigned port, char *buf,
+		      size_t cap)
 {
-	return snprintf(buf, cap, "%c|%u", side, peer);
+	int n = snprintf(buf, cap, "%c|%u|%.*s|%u", side, peer, SLICE_FMT(host), port);
+	return n < 0 ? 0 : (size_t)n < cap ? n : (int)cap - 1;
 }
 
 /* Is Route element `elem` one of ours? Fills mark when it is. */
@@ -107,14 +111,14 @@ static bool route_is_ours(const struct proxy_conf *c, struct slice elem, struct 
 	struct sip_uri u;
 	struct slice sd, sp, sc;
 	unsigned long long peer;
-	char ctx[32];
+	char ctx[320];
 	if (sip_addr_parse(elem, &a) < 0 || sip_uri_parse(a.uri, &u) < 0)
 		return false;
 	if (!sip_param_get(u.params, SLICE_LIT("sd"), &sd) || sd.n != 1 ||
 	    !sip_param_get(u.params, SLICE_LIT("sp"), &sp) || !slice_to_u64(sp, UINT32_MAX, &peer) ||
 	    !sip_param_get(u.params, SLICE_LIT("sc"), &sc))
 		return false;
-	int n = rr_context(sd.p[0], (uint32_t)peer, ctx, sizeof(ctx));
+	int n = rr_context(sd.p[0], (uint32_t)peer, u.host, u.port, ctx, sizeof(ctx));
 	if (!core_token_check(&c->key, sc, slice_make(ctx, (size_t)n), &mark->conn))
 		return false;
 	mark->side = sd.p[0];
@@ -154,8 +158,8 @@ static int push_rr(const struct proxy_conf *c, struct proxy_decision *d, uint32_
 		   uint32_t peer, uint64_t conn)
 {
 	const struct proxy_tenant *t = &c->tenants[tenant];
-	char hp[300], ctx[32], tok[CORE_TOKEN_LEN], uri[400];
-	int cn = rr_context(side, peer, ctx, sizeof(ctx));
+	char hp[300], ctx[320], tok[CORE_TOKEN_LEN], uri[400];
+	int cn = rr_context(side, peer, t->host, t->port, ctx, sizeof(ctx));
 	core_token_make(&c->key, conn, slice_make(ctx, (size_t)cn), tok);
 	struct slice where = host_port(hp, sizeof(hp), t->host, t->port);
 	int n = snprintf(uri, sizeof(uri), "%s:%.*s;transport=tls;lr;sd=%c;sp=%u;sc=%.*s",
