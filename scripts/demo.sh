@@ -58,16 +58,8 @@ else
 fi
 
 say "throwaway PKI in $WORK (ECDSA P-256: a CA, then proxy, uas and uac certificates)"
+bash scripts/mkpki.sh "$WORK"
 cd "$WORK"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem \
-	-subj /CN=siptls-demo-ca -days 1 2>/dev/null
-for who in proxy uas uac; do
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $who.key -out $who.csr \
-		-subj "/CN=$who.test" 2>/dev/null
-	printf 'subjectAltName=DNS:%s.test,DNS:localhost,IP:127.0.0.1\n' $who >$who.ext
-	openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $who.pem -days 1 \
-		-extfile $who.ext 2>/dev/null
-done
 ls -1 ./*.pem | tr '\n' ' '
 echo
 

@@ -4,6 +4,7 @@
 # Fails unless every transaction, handshake and held connection succeeds and every JSON summary
 # parses with the expected counts.
 set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
 BENCH=$(readlink -f "$1")
 SIPTLSD=$(readlink -f "$2")
 WORK=$(mktemp -d /tmp/siptls-bench-smoke.XXXXXX)
@@ -23,16 +24,8 @@ fail() {
 BASE=$((23000 + ($$ % 1000) * 4))
 PROXY=$BASE UAS=$((BASE + 1))
 
+bash "$HERE/../../scripts/mkpki.sh" "$WORK"
 cd "$WORK"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem \
-	-subj /CN=siptls-bench-ca -days 2 2>/dev/null
-for who in proxy uas uac; do
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $who.key -out $who.csr \
-		-subj "/CN=$who.test" 2>/dev/null
-	printf 'subjectAltName=DNS:%s.test,DNS:localhost,IP:127.0.0.1\n' $who >$who.ext
-	openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $who.pem -days 2 \
-		-extfile $who.ext 2>/dev/null
-done
 
 # check NAME JSONFILE PYTHON-EXPR: the summary parses and the expression holds for it (j)
 check() {

@@ -23,19 +23,7 @@ n=$(printf '%s' "$CASE" | cksum | cut -d' ' -f1)
 BASE=$((20000 + (n % 2000) * 10))
 PROXY=$BASE UAS=$((BASE + 1)) SPARE=$((BASE + 2))
 
-pki() {
-	cd "$WORK"
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem \
-		-subj /CN=siptls-test-ca -days 2 2>/dev/null
-	for who in proxy uas uac; do
-		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $who.key \
-			-out $who.csr -subj "/CN=$who.test" 2>/dev/null
-		printf 'subjectAltName=DNS:%s.test,DNS:localhost,IP:127.0.0.1\n' $who > $who.ext
-		openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $who.pem \
-			-days 2 -extfile $who.ext 2>/dev/null
-	done
-	cd - >/dev/null
-}
+pki() { bash "$HERE/../../scripts/mkpki.sh" "$WORK"; }
 
 start_uas() { # start_uas [sipua options]
 	$UA uas --port "$UAS" --cert "$WORK/uas.pem" --key "$WORK/uas.key" --ca "$WORK/ca.pem" \
