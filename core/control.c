@@ -52,6 +52,10 @@ static void add_totals(struct ctl_totals *t, const struct worker_mail *m)
 	}
 }
 
+#define MAX_LISTEN_ROWS (DAEMON_MAX_LISTENERS * (1 + TLS_SNI_MAX))
+
+/* the listen-socket table: one row per tenant of each socket that opened (tenants sharing an
+ * address by SNI share its Conn-Id, as the guide's table lists a tenant per row) */
 static size_t listeners(const struct daemon *d, struct ctl_listener *out)
 {
 	size_t n = 0;
@@ -59,18 +63,20 @@ static size_t listeners(const struct daemon *d, struct ctl_listener *out)
 		const struct daemon_listener *l = &d->listeners[i];
 		if (!l->up)
 			continue;
-		out[n].id = i + 1;
-		snprintf(out[n].local, sizeof(out[n].local), "%s%s", l->text[0] == '[' ? "" : "[",
-			 l->text);
-		if (l->text[0] != '[') { /* "1.2.3.4:5061" -> "[1.2.3.4]:5061", as the guide prints */
-			char *colon = strrchr(out[n].local, ':');
-			if (colon) {
-				memmove(colon + 1, colon, strlen(colon) + 1);
-				*colon = ']';
+		for (unsigned k = 0; k <= l->sni.n; k++) {
+			out[n].id = i + 1;
+			snprintf(out[n].local, sizeof(out[n].local), "%s%s", l->text[0] == '[' ? "" : "[",
+				 l->text);
+			if (l->text[0] != '[') { /* "1.2.3.4:5061" -> "[1.2.3.4]:5061", as the guide prints */
+				char *colon = strrchr(out[n].local, ':');
+				if (colon) {
+					memmove(colon + 1, colon, strlen(colon) + 1);
+					*colon = ']';
+				}
 			}
+			out[n].tenant = k == 0 ? d->tenants[l->tenant].tag : l->sni.t[k - 1].tenant;
+			n++;
 		}
-		out[n].tenant = d->tenants[l->tenant].tag;
-		n++;
 	}
 	return n;
 }
@@ -200,7 +206,7 @@ static void print_stats(struct daemon *d, FILE *out, bool json)
 
 static void answer(struct daemon *d, const struct ctl_request *r, FILE *out)
 {
-	struct ctl_listener lis[DAEMON_MAX_LISTENERS];
+	static struct ctl_listener lis[MAX_LISTEN_ROWS]; /* the main thread's alone */
 	size_t nlis = listeners(d, lis);
 	struct ctl_conn *rows = NULL;
 	size_t nrows = 0;

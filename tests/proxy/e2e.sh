@@ -220,6 +220,56 @@ EOC
 	[ "$(grep -c '^Record-Route:' "$WORK/uas.log" | head -1)" -ge 2 ] || fail "two tenants: want two Record-Routes"
 	uac --scenario invite --user 9999 --expect 404
 	stop_proxy_expect_clean ;;
+sni_tenants) # two tenants share one port, told apart by the SNI name the client sends
+	cat >"$WORK/siptlsd.cfg" <<EOC
+crypto pki trustpoint EDGE
+ revocation-check none
+ certificate-file $WORK/proxy.pem
+ key-file $WORK/proxy.key
+ ca-file $WORK/ca.pem
+voice class tls-profile 1
+ trustpoint EDGE
+voice class tls-profile 3
+ trustpoint EDGE
+ cn-san validate client
+ cn-san 1 uac.test
+voice class tenant 100
+ tls-profile 1
+ listen-port secure $PROXY
+ bind control source-interface 127.0.0.1
+voice class tenant 300
+ tls-profile 3
+ listen-port secure $PROXY
+ bind control source-interface 127.0.0.1
+ sni name alt.test
+voice class tenant 200
+ tls-profile 1
+ sip-server ipv4:127.0.0.1:$UAS
+dial-peer voice 10 voip
+ destination-pattern 1...
+ session target sip-server
+ voice-class sip tenant 200
+EOC
+	start_uas --mode ring
+	"$SIPTLSD" -c "$WORK/siptlsd.cfg" --no-pin -f --log-level info --control "$WORK/ctl.sock" \
+		--txn-timeout 4000 >"$WORK/siptlsd.log" 2>&1 &
+	PROXY_PID=$!; PIDS+=($PROXY_PID)
+	for _ in $(seq 100); do grep -q "siptlsd running" "$WORK/siptlsd.log" && break; sleep 0.05; done
+	for sni in alt.test other.test; do
+		$UA uac --port "$PROXY" --cert "$WORK/uac.pem" --key "$WORK/uac.key" --ca "$WORK/ca.pem" \
+			--sni $sni --scenario invite --expect 408 --timeout 6 >"$WORK/uac-$sni.out" &
+		PIDS+=($!)
+	done
+	for _ in $(seq 50); do [ "$(grep -c '^INVITE' "$WORK/uas.log" 2>/dev/null)" = 2 ] && break; sleep 0.1; done
+	"$CTL" --control "$WORK/ctl.sock" show sip-ua connections tcp tls detail json >"$WORK/detail.json"
+	python3 - "$WORK/detail.json" <<'EOP' || fail "tenants by SNI: $(cat "$WORK/detail.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+inbound = sorted(c["tenant"] for c in d["connections"] if not c["outbound"])
+assert inbound == [100, 300], inbound  # other.test is unknown: the default tenant
+assert sorted(l["tenant"] for l in d["listeners"]) == [100, 300], d["listeners"]
+EOP
+	stop_proxy_expect_clean ;;
 drain) # SIGTERM with a call waiting for its 200: the answer still arrives, then a clean exit
 	start_uas --delay 2; start_proxy
 	$UA uac --port "$PROXY" --cert "$WORK/uac.pem" --key "$WORK/uac.key" --ca "$WORK/ca.pem" \
