@@ -59,8 +59,8 @@ static void add_totals(struct ctl_totals *t, const struct worker_mail *m)
 static size_t listeners(const struct daemon *d, struct ctl_listener *out)
 {
 	size_t n = 0;
-	for (unsigned i = 0; i < d->nlisteners; i++) {
-		const struct daemon_listener *l = &d->listeners[i];
+	for (unsigned i = 0; i < d->gen->nlisteners; i++) {
+		const struct daemon_listener *l = &d->gen->listeners[i];
 		if (!l->up)
 			continue;
 		for (unsigned k = 0; k <= l->sni.n; k++) {
@@ -74,7 +74,7 @@ static size_t listeners(const struct daemon *d, struct ctl_listener *out)
 					*colon = ']';
 				}
 			}
-			out[n].tenant = k == 0 ? d->tenants[l->tenant].tag : l->sni.t[k - 1].tenant;
+			out[n].tenant = k == 0 ? d->gen->tenants[l->tenant].tag : l->sni.t[k - 1].tenant;
 			n++;
 		}
 	}
@@ -230,15 +230,20 @@ static void answer(struct daemon *d, const struct ctl_request *r, FILE *out)
 		(void)ctl_print_cleared(out, r, clear(d, r));
 		return;
 	case CTL_SHOW_RUNNING:
-		core_conf_write(&d->conf, out);
+		core_conf_write(&d->gen->conf, out);
 		return;
 	case CTL_SHOW_STATS:
 		print_stats(d, out, r->json);
 		return;
-	case CTL_RELOAD:
-		fprintf(out, "%% reload is not supported by this version: restart siptlsd to load a new "
-			     "configuration\n");
+	case CTL_RELOAD: {
+		char err[512];
+		if (daemon_reload(d, err, sizeof(err)) < 0)
+			fprintf(out, "%% Reload failed, the running configuration stays: %s\n", err);
+		else
+			fprintf(out, "Configuration %u loaded: new connections use it, established ones "
+				     "keep theirs\n", d->gen->number);
 		return;
+	}
 	case CTL_HELP:
 	default:
 		(void)ctl_print_help(out);

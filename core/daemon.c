@@ -24,18 +24,18 @@
 
 /* ---- building --------------------------------------------------------------------------- */
 
-static const struct tls_trustpoint *loaded_tp(const struct daemon *d, const char *name)
+static const struct tls_trustpoint *loaded_tp(const struct daemon_gen *g, const char *name)
 {
-	for (unsigned i = 0; name && i < d->conf.ntp; i++)
-		if (strcmp(d->conf.tp[i].name, name) == 0)
-			return &d->tp[i];
+	for (unsigned i = 0; name && i < g->conf.ntp; i++)
+		if (strcmp(g->conf.tp[i].name, name) == 0)
+			return &g->tp[i];
 	return NULL;
 }
 
-static int build_profile(struct daemon *d, struct tls_profile *p, struct tls_profile_conf *pc,
-			 const char *tp_name, char *err, size_t errlen)
+static int build_profile(struct daemon *d, struct daemon_gen *g, struct tls_profile *p,
+			 struct tls_profile_conf *pc, const char *tp_name, char *err, size_t errlen)
 {
-	pc->trustpoint = loaded_tp(d, tp_name);
+	pc->trustpoint = loaded_tp(g, tp_name);
 	if (tp_name && !pc->trustpoint) {
 		snprintf(err, errlen, "trustpoint %s is not defined", tp_name);
 		return -EINVAL;
@@ -56,92 +56,88 @@ static void keylog_warn(const char *msg, void *arg)
 	core_log(LOG_WARNING, "%s", msg);
 }
 
-static int build_tls(struct daemon *d, char *err, size_t errlen)
+static int build_tls(struct daemon *d, struct daemon_gen *g, char *err, size_t errlen)
 {
 	int rc;
-	if (d->opts.keylog &&
-	    (rc = tls_keylog_open(&d->keylog, d->opts.keylog, keylog_warn, NULL)) < 0) {
-		snprintf(err, errlen, "--tls-keylog %s: %s", d->opts.keylog, strerror(-rc));
-		return rc;
-	}
-	for (unsigned i = 0; i < d->conf.ntp; i++)
-		if ((rc = tls_trustpoint_load(&d->tp[i], &d->conf.tp[i], err, errlen)) < 0)
+	for (unsigned i = 0; i < g->conf.ntp; i++)
+		if ((rc = tls_trustpoint_load(&g->tp[i], &g->conf.tp[i], err, errlen)) < 0)
 			return rc;
-	for (unsigned i = 0; i < d->conf.nprofiles; i++) {
-		struct core_conf_profile *cp = &d->conf.profiles[i];
-		if ((rc = build_profile(d, &d->profiles[i], &cp->tls, cp->trustpoint, err, errlen)) < 0)
+	for (unsigned i = 0; i < g->conf.nprofiles; i++) {
+		struct core_conf_profile *cp = &g->conf.profiles[i];
+		if ((rc = build_profile(d, g, &g->profiles[i], &cp->tls, cp->trustpoint, err, errlen)) < 0)
 			return rc;
 	}
-	d->nprofiles = d->conf.nprofiles;
+	g->nprofiles = g->conf.nprofiles;
 	return 0;
 }
 
 /* the profile a tenant uses; tenants without one get a profile made from the global default
  * trustpoint (`sip-ua` / `crypto signaling default trustpoint`), built once */
-static const struct tls_profile *tenant_profile(struct daemon *d, unsigned tag, char *err, size_t errlen)
+static const struct tls_profile *tenant_profile(struct daemon *d, struct daemon_gen *g, unsigned tag,
+					       char *err, size_t errlen)
 {
-	for (unsigned i = 0; tag && i < d->nprofiles; i++)
-		if (d->conf.profiles[i].tls.tag == tag)
-			return &d->profiles[i];
+	for (unsigned i = 0; tag && i < g->nprofiles; i++)
+		if (g->conf.profiles[i].tls.tag == tag)
+			return &g->profiles[i];
 	if (tag) {
 		snprintf(err, errlen, "tls-profile %u is not defined", tag);
 		return NULL;
 	}
-	static struct tls_profile_conf dflt; /* borrowed by the built profile for its lifetime */
-	if (d->nprofiles == CORE_CONF_MAX_PROFILES) {
+	struct tls_profile_conf *dflt = &g->default_profile; /* borrowed by the built profile */
+	if (g->nprofiles == CORE_CONF_MAX_PROFILES) {
 		snprintf(err, errlen, "too many tls-profiles");
 		return NULL;
 	}
-	for (unsigned i = d->conf.nprofiles; i < d->nprofiles; i++)
-		if (d->profiles[i].conf.tag == 0)
-			return &d->profiles[i];
-	if (!d->conf.default_trustpoint) {
+	for (unsigned i = g->conf.nprofiles; i < g->nprofiles; i++)
+		if (g->profiles[i].conf.tag == 0)
+			return &g->profiles[i];
+	if (!g->conf.default_trustpoint) {
 		snprintf(err, errlen, "a tenant has no tls-profile and there is no default trustpoint "
 				      "(sip-ua: crypto signaling default trustpoint NAME)");
 		return NULL;
 	}
-	memset(&dflt, 0, sizeof(dflt));
-	struct tls_profile *p = &d->profiles[d->nprofiles];
-	if (build_profile(d, p, &dflt, d->conf.default_trustpoint, err, errlen) < 0)
+	memset(dflt, 0, sizeof(*dflt));
+	struct tls_profile *p = &g->profiles[g->nprofiles];
+	if (build_profile(d, g, p, dflt, g->conf.default_trustpoint, err, errlen) < 0)
 		return NULL;
-	d->nprofiles++;
+	g->nprofiles++;
 	return p;
 }
 
 /* our name on a tenant's side: its listen address, else this host's name */
-static void tenant_host(struct daemon *d, unsigned i, const struct core_conf_tenant *t)
+static void tenant_host(struct daemon_gen *g, unsigned i, const struct core_conf_tenant *t)
 {
-	char *h = d->tenant_host[i];
-	size_t cap = sizeof(d->tenant_host[i]);
+	char *h = g->tenant_host[i];
+	size_t cap = sizeof(g->tenant_host[i]);
 	if (t->listen_addr && strcmp(t->listen_addr, "0.0.0.0") != 0 && strcmp(t->listen_addr, "::") != 0) {
 		snprintf(h, cap, "%s", t->listen_addr);
 	} else if (gethostname(h, cap) != 0 || !h[0]) {
 		snprintf(h, cap, "localhost");
-	} else if (!strchr(h, '.') && d->conf.domain) {
+	} else if (!strchr(h, '.') && g->conf.domain) {
 		size_t n = strlen(h);
-		snprintf(h + n, cap - n, ".%s", d->conf.domain);
+		snprintf(h + n, cap - n, ".%s", g->conf.domain);
 	}
 }
 
-static int build_tenants(struct daemon *d, char *err, size_t errlen)
+static int build_tenants(struct daemon *d, struct daemon_gen *g, char *err, size_t errlen)
 {
-	for (unsigned i = 0; i < d->conf.ntenants; i++) {
-		const struct core_conf_tenant *t = &d->conf.tenants[i];
-		tenant_host(d, i, t);
-		d->tenants[i] = (struct proxy_tenant){ .tag = t->tag, .host = slice_cstr(d->tenant_host[i]),
+	for (unsigned i = 0; i < g->conf.ntenants; i++) {
+		const struct core_conf_tenant *t = &g->conf.tenants[i];
+		tenant_host(g, i, t);
+		g->tenants[i] = (struct proxy_tenant){ .tag = t->tag, .host = slice_cstr(g->tenant_host[i]),
 						       .port = t->listen_port ? t->listen_port : CORE_CONF_DEFAULT_PORT,
 						       .sips = t->url_sips };
-		if (!(d->tenant_profile[i] = tenant_profile(d, t->profile_tag, err, errlen)))
+		if (!(g->tenant_profile[i] = tenant_profile(d, g, t->profile_tag, err, errlen)))
 			return -EINVAL;
 	}
-	d->ntenants = d->conf.ntenants;
+	g->ntenants = g->conf.ntenants;
 	return 0;
 }
 
-static int tenant_index(const struct daemon *d, unsigned tag)
+static int tenant_index(const struct daemon_gen *g, unsigned tag)
 {
-	for (unsigned i = 0; i < d->ntenants; i++)
-		if (d->tenants[i].tag == tag)
+	for (unsigned i = 0; i < g->ntenants; i++)
+		if (g->tenants[i].tag == tag)
 			return (int)i;
 	return -1;
 }
@@ -165,10 +161,10 @@ static int resolve(struct daemon_target *t, char *err, size_t errlen)
 }
 
 /* the target of a dial-peer, shared with every other dial-peer naming the same place */
-static struct daemon_target *target_of(struct daemon *d, const struct core_conf_dialpeer *p,
+static struct daemon_target *target_of(struct daemon_gen *g, const struct core_conf_dialpeer *p,
 				       unsigned tenant, char *err, size_t errlen)
 {
-	const struct core_conf_tenant *t = &d->conf.tenants[tenant];
+	const struct core_conf_tenant *t = &g->conf.tenants[tenant];
 	const char *host = p->target == CORE_TARGET_HOST ? p->host : t->server_host;
 	unsigned port = p->target == CORE_TARGET_HOST ? p->port : t->server_port;
 	port = port ? port : CORE_CONF_DEFAULT_PORT;
@@ -176,15 +172,15 @@ static struct daemon_target *target_of(struct daemon *d, const struct core_conf_
 		snprintf(err, errlen, "dial-peer %u: no session target", p->tag);
 		return NULL;
 	}
-	for (unsigned i = 0; i < d->ntargets; i++)
-		if (d->targets[i].t.tenant == tenant && d->targets[i].t.port == port &&
-		    strcmp(d->targets[i].host, host) == 0)
-			return &d->targets[i];
-	if (d->ntargets == DAEMON_MAX_TARGETS) {
+	for (unsigned i = 0; i < g->ntargets; i++)
+		if (g->targets[i].t.tenant == tenant && g->targets[i].t.port == port &&
+		    strcmp(g->targets[i].host, host) == 0)
+			return &g->targets[i];
+	if (g->ntargets == DAEMON_MAX_TARGETS) {
 		snprintf(err, errlen, "more than %d distinct session targets", DAEMON_MAX_TARGETS);
 		return NULL;
 	}
-	struct daemon_target *dt = &d->targets[d->ntargets++];
+	struct daemon_target *dt = &g->targets[g->ntargets++];
 	snprintf(dt->host, sizeof(dt->host), "%s", host);
 	dt->t = (struct proxy_target){ .tenant = tenant, .host = slice_cstr(dt->host), .port = (uint16_t)port };
 	char why[256];
@@ -193,20 +189,20 @@ static struct daemon_target *target_of(struct daemon *d, const struct core_conf_
 	return dt;
 }
 
-static int build_routes(struct daemon *d, char *err, size_t errlen)
+static int build_routes(struct daemon *d, struct daemon_gen *g, char *err, size_t errlen)
 {
-	for (unsigned i = 0; i < d->conf.npeers; i++) {
-		const struct core_conf_dialpeer *p = &d->conf.peers[i];
-		int ti = tenant_index(d, p->tenant_tag);
+	for (unsigned i = 0; i < g->conf.npeers; i++) {
+		const struct core_conf_dialpeer *p = &g->conf.peers[i];
+		int ti = tenant_index(g, p->tenant_tag);
 		size_t at = 0;
 		if (ti < 0) {
 			snprintf(err, errlen, "dial-peer %u: tenant %u is not defined", p->tag, p->tenant_tag);
 			return -EINVAL;
 		}
-		struct daemon_target *t = target_of(d, p, (unsigned)ti, err, errlen);
+		struct daemon_target *t = target_of(g, p, (unsigned)ti, err, errlen);
 		if (!t)
 			return -EINVAL;
-		struct core_dialpeer *cp = &d->peers[i];
+		struct core_dialpeer *cp = &g->peers[i];
 		cp->tag = p->tag;
 		cp->preference = p->preference;
 		cp->target = &t->t;
@@ -216,33 +212,34 @@ static int build_routes(struct daemon *d, char *err, size_t errlen)
 			return -EINVAL;
 		}
 	}
-	d->proxy.tenants = d->tenants;
-	d->proxy.ntenants = d->ntenants;
-	d->proxy.peers = d->peers;
-	d->proxy.npeers = d->conf.npeers;
-	return core_mac_key_random(&d->proxy.key);
+	g->proxy.tenants = g->tenants;
+	g->proxy.ntenants = g->ntenants;
+	g->proxy.peers = g->peers;
+	g->proxy.npeers = g->conf.npeers;
+	g->proxy.key = d->key; /* one key per process: a reload must still know its tokens */
+	return 0;
 }
 
 /* tenants listening on the same address and port share one listener, told apart by SNI */
-static int build_listeners(struct daemon *d, char *err, size_t errlen)
+static int build_listeners(struct daemon_gen *g, char *err, size_t errlen)
 {
-	for (unsigned i = 0; i < d->ntenants; i++) {
-		const struct core_conf_tenant *t = &d->conf.tenants[i];
+	for (unsigned i = 0; i < g->ntenants; i++) {
+		const struct core_conf_tenant *t = &g->conf.tenants[i];
 		if (!t->listen_port)
 			continue;
 		char text[80];
 		const char *a = t->listen_addr ? t->listen_addr : "0.0.0.0";
 		snprintf(text, sizeof(text), strchr(a, ':') ? "[%s]:%u" : "%s:%u", a, t->listen_port);
 		struct daemon_listener *l = NULL;
-		for (unsigned k = 0; k < d->nlisteners; k++)
-			if (strcmp(d->listeners[k].text, text) == 0)
-				l = &d->listeners[k];
+		for (unsigned k = 0; k < g->nlisteners; k++)
+			if (strcmp(g->listeners[k].text, text) == 0)
+				l = &g->listeners[k];
 		if (!l) {
-			if (d->nlisteners == DAEMON_MAX_LISTENERS) {
+			if (g->nlisteners == DAEMON_MAX_LISTENERS) {
 				snprintf(err, errlen, "more than %d listen addresses", DAEMON_MAX_LISTENERS);
 				return -EINVAL;
 			}
-			l = &d->listeners[d->nlisteners++];
+			l = &g->listeners[g->nlisteners++];
 			struct io_addr ia;
 			if (io_addr_parse(slice_cstr(text), &ia, err, errlen) < 0)
 				return -EINVAL;
@@ -250,26 +247,24 @@ static int build_listeners(struct daemon *d, char *err, size_t errlen)
 			l->addr_len = ia.len;
 			snprintf(l->text, sizeof(l->text), "%s", text);
 			l->tenant = i;
-			l->sni.dflt = (struct tls_sni_tenant){ .tenant = t->tag, .profile = d->tenant_profile[i] };
+			l->sni.dflt = (struct tls_sni_tenant){ .tenant = t->tag, .profile = g->tenant_profile[i] };
 			continue;
 		}
 		/* a second tenant on this address: selection by SNI name */
 		if (!t->sni_name || l->sni.n == TLS_SNI_MAX) {
 			snprintf(err, errlen, "tenants %u and %u share %s: give tenant %u an sni name",
-				 d->tenants[l->tenant].tag, t->tag, text, t->tag);
+				 g->tenants[l->tenant].tag, t->tag, text, t->tag);
 			return -EINVAL;
 		}
 		l->sni.t[l->sni.n++] = (struct tls_sni_tenant){ .name = t->sni_name, .tenant = t->tag,
-								.profile = d->tenant_profile[i] };
+								.profile = g->tenant_profile[i] };
 		l->shared = true;
 	}
 	return 0;
 }
 
-int daemon_build(struct daemon *d, char *err, size_t errlen)
+static void defaults(struct daemon_opts *o)
 {
-	int rc;
-	struct daemon_opts *o = &d->opts;
 	o->ring_entries = o->ring_entries ? o->ring_entries : 256;
 	o->buf_size = o->buf_size ? o->buf_size : 16384;
 	o->buf_count = o->buf_count ? o->buf_count : 1024;
@@ -284,20 +279,105 @@ int daemon_build(struct daemon *d, char *err, size_t errlen)
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		o->workers = n > 0 ? (unsigned)n : 1;
 	}
-	d->limits = SIP_LIMITS_DEFAULT;
-	d->limits.max_msg = o->max_msg;
-	if ((rc = build_tls(d, err, errlen)) < 0 || (rc = build_tenants(d, err, errlen)) < 0 ||
-	    (rc = build_routes(d, err, errlen)) < 0 || (rc = build_listeners(d, err, errlen)) < 0)
+}
+
+static void gen_free(struct daemon_gen *g)
+{
+	for (unsigned i = 0; i < CORE_CONF_MAX_PROFILES; i++) /* the zero value frees as nothing */
+		tls_profile_free(&g->profiles[i]);
+	for (unsigned i = 0; i < CORE_CONF_MAX_TRUSTPOINTS; i++)
+		tls_trustpoint_free(&g->tp[i]);
+	core_conf_free(&g->conf);
+	free(g);
+}
+
+void daemon_gen_put(struct daemon_gen *g)
+{
+	if (g && atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) == 1)
+		gen_free(g);
+}
+
+/* a new generation from the configuration source, with one reference (the caller's) */
+static struct daemon_gen *gen_load(struct daemon *d, char *err, size_t errlen)
+{
+	struct daemon_gen *g = calloc(1, sizeof(*g));
+	if (!g) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	atomic_init(&g->refs, 1);
+	g->number = d->gen ? d->gen->number + 1 : 1;
+	g->limits = SIP_LIMITS_DEFAULT;
+	g->limits.max_msg = d->opts.max_msg;
+	int rc = d->config_path ? core_conf_load(&g->conf, d->config_path, err, errlen)
+				: core_conf_one_trunk(&g->conf, &d->trunk, err, errlen);
+	if (rc == 0 && (rc = build_tls(d, g, err, errlen)) == 0 && (rc = build_tenants(d, g, err, errlen)) == 0 &&
+	    (rc = build_routes(d, g, err, errlen)) == 0)
+		rc = build_listeners(g, err, errlen);
+	if (rc < 0) {
+		gen_free(g);
+		return NULL;
+	}
+	return g;
+}
+
+int daemon_build(struct daemon *d, char *err, size_t errlen)
+{
+	int rc;
+	defaults(&d->opts);
+	if ((rc = core_mac_key_random(&d->key)) < 0) {
+		snprintf(err, errlen, "no random key: %s", strerror(-rc));
 		return rc;
+	}
+	if (d->opts.keylog && (rc = tls_keylog_open(&d->keylog, d->opts.keylog, keylog_warn, NULL)) < 0) {
+		snprintf(err, errlen, "--tls-keylog %s: %s", d->opts.keylog, strerror(-rc));
+		return rc;
+	}
+	if (!(d->gen = gen_load(d, err, errlen)))
+		return -EINVAL;
 	char probe[160];
 	core_log(LOG_INFO, "kernel TLS: %s",
 		 tls_ktls_probe_describe(tls_ktls_probe_once(), probe, sizeof(probe)));
 	return 0;
 }
 
+/* the workers' listen sockets were opened for the first generation: a reload keeps them */
+static bool same_listeners(const struct daemon_gen *a, const struct daemon_gen *b)
+{
+	if (a->nlisteners != b->nlisteners)
+		return false;
+	for (unsigned i = 0; i < a->nlisteners; i++)
+		if (strcmp(a->listeners[i].text, b->listeners[i].text) != 0)
+			return false;
+	return true;
+}
+
+int daemon_reload(struct daemon *d, char *err, size_t errlen)
+{
+	struct daemon_gen *g = gen_load(d, err, errlen);
+	if (!g)
+		return -EINVAL;
+	if (!same_listeners(d->gen, g)) {
+		snprintf(err, errlen, "the listen addresses changed: restart siptlsd to apply that");
+		daemon_gen_put(g);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < g->nlisteners; i++)
+		g->listeners[i].up = d->gen->listeners[i].up;
+	for (unsigned i = 0; i < d->nworkers; i++)
+		worker_switch(d->workers[i], g); /* each takes its own reference */
+	struct daemon_gen *old = d->gen;
+	d->gen = g; /* the main thread's reference moves to the new generation */
+	daemon_gen_put(old);
+	core_log(LOG_NOTICE, "configuration %u loaded%s%s: new connections use it, established ones "
+			     "keep theirs", g->number, d->config_path ? " from " : "",
+		 d->config_path ? d->config_path : "");
+	return 0;
+}
+
 /* ---- running ---------------------------------------------------------------------------- */
 
-static void log_listen_failure(const struct daemon *d, const struct daemon_listener *l, int err)
+static void log_listen_failure(const struct daemon_gen *g, const struct daemon_listener *l, int err)
 {
 	char ip[INET6_ADDRSTRLEN] = "?";
 	unsigned port = 0;
@@ -313,7 +393,7 @@ static void log_listen_failure(const struct daemon *d, const struct daemon_liste
 	/* the reference's own line, so operators' log searches keep working */
 	core_log(LOG_CRIT, "%%SIP-2-LISTEN_SOCKET: Failed to open listen socket for ip_addr=%s, port=%u, "
 			   "vrf=, transport=TLS, tenant=%u",
-		 ip, port, d->tenants[l->tenant].tag);
+		 ip, port, g->tenants[l->tenant].tag);
 	core_log(LOG_ERR, "listen %s: %s", l->text, strerror(-err));
 }
 
@@ -321,15 +401,16 @@ static void log_listen_failure(const struct daemon *d, const struct daemon_liste
  * is skipped for all (logged once). Returns how many listeners are up. */
 static unsigned open_listeners(struct daemon *d, int *fds)
 {
+	struct daemon_gen *g = d->gen;
 	unsigned up = 0;
-	for (unsigned li = 0; li < d->nlisteners; li++) {
-		struct io_addr a = { .len = d->listeners[li].addr_len };
-		memcpy(&a.ss, &d->listeners[li].addr, a.len);
+	for (unsigned li = 0; li < g->nlisteners; li++) {
+		struct io_addr a = { .len = g->listeners[li].addr_len };
+		memcpy(&a.ss, &g->listeners[li].addr, a.len);
 		bool ok = true;
 		for (unsigned w = 0; w < d->nworkers; w++) {
 			int fd = ok ? io_listen_open(&a, 1024, IO_LISTEN_REUSEPORT) : -1;
 			if (ok && fd < 0) {
-				log_listen_failure(d, &d->listeners[li], fd);
+				log_listen_failure(g, &g->listeners[li], fd);
 				ok = false;
 			}
 			fds[w * DAEMON_MAX_LISTENERS + li] = fd;
@@ -343,9 +424,9 @@ static unsigned open_listeners(struct daemon *d, int *fds)
 			}
 			continue;
 		}
-		d->listeners[li].up = true;
-		core_log(LOG_INFO, "listening on %s (tenant %u%s)", d->listeners[li].text,
-			 d->tenants[d->listeners[li].tenant].tag, d->listeners[li].shared ? ", SNI" : "");
+		g->listeners[li].up = true;
+		core_log(LOG_INFO, "listening on %s (tenant %u%s)", g->listeners[li].text,
+			 g->tenants[g->listeners[li].tenant].tag, g->listeners[li].shared ? ", SNI" : "");
 		up++;
 	}
 	return up;
@@ -353,6 +434,7 @@ static unsigned open_listeners(struct daemon *d, int *fds)
 
 int daemon_run(struct daemon *d)
 {
+	struct daemon_gen *g = d->gen;
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -370,7 +452,7 @@ int daemon_run(struct daemon *d)
 	}
 	for (size_t i = 0; i < (size_t)d->nworkers * DAEMON_MAX_LISTENERS; i++)
 		fds[i] = -1;
-	if (d->nlisteners && open_listeners(d, fds) == 0) {
+	if (g->nlisteners && open_listeners(d, fds) == 0) {
 		core_log(LOG_CRIT, "no listen socket could be opened: exiting");
 		free(fds);
 		return 1;
@@ -379,7 +461,7 @@ int daemon_run(struct daemon *d)
 	for (unsigned i = 0; i < d->nworkers; i++) {
 		d->workers[i] = worker_new(d, i);
 		if (!d->workers[i] ||
-		    worker_start(d->workers[i], &fds[i * DAEMON_MAX_LISTENERS], d->nlisteners) < 0) {
+		    worker_start(d->workers[i], &fds[i * DAEMON_MAX_LISTENERS], g->nlisteners) < 0) {
 			core_log(LOG_CRIT, "cannot start worker %u", i);
 			daemon_stop(d);
 			status = 1;
@@ -396,7 +478,7 @@ int daemon_run(struct daemon *d)
 	}
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	core_log(LOG_NOTICE, "siptlsd running: %u workers, %u listeners%s%s", d->nworkers,
-		 d->nlisteners, ctl >= 0 ? ", control " : "", ctl >= 0 ? path : "");
+		 g->nlisteners, ctl >= 0 ? ", control " : "", ctl >= 0 ? path : "");
 	while (!daemon_stopping(d)) {
 		struct pollfd pf[2] = { { .fd = sfd, .events = POLLIN }, { .fd = ctl, .events = POLLIN } };
 		if (poll(pf, 2, 1000) <= 0)
@@ -407,8 +489,10 @@ int daemon_run(struct daemon *d)
 				core_log(LOG_NOTICE, "signal %u: draining transactions, then exiting", si.ssi_signo);
 				daemon_stop(d);
 			} else if (si.ssi_signo == SIGHUP) {
-				core_log(LOG_NOTICE, "SIGHUP: reload is not supported by this version; "
-						     "configuration unchanged");
+				char err[512];
+				if (daemon_reload(d, err, sizeof(err)) < 0)
+					core_log(LOG_ERR, "SIGHUP: reload failed, the running configuration "
+							  "stays: %s", err);
 			}
 		}
 		if (pf[1].revents & POLLIN) {
@@ -432,13 +516,10 @@ int daemon_run(struct daemon *d)
 void daemon_free(struct daemon *d)
 {
 	for (unsigned i = 0; d->workers && i < d->nworkers; i++)
-		worker_join_free(d->workers[i]);
+		worker_join_free(d->workers[i]); /* drops the workers' and connections' references */
 	free(d->workers);
 	d->workers = NULL;
-	for (unsigned i = 0; i < d->nprofiles; i++)
-		tls_profile_free(&d->profiles[i]);
-	for (unsigned i = 0; i < CORE_CONF_MAX_TRUSTPOINTS; i++)
-		tls_trustpoint_free(&d->tp[i]);
+	daemon_gen_put(d->gen);
+	d->gen = NULL;
 	tls_keylog_close(d->keylog);
-	core_conf_free(&d->conf);
 }

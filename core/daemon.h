@@ -64,12 +64,15 @@ struct daemon_target {
 	bool resolved;
 };
 
-struct daemon {
-	struct daemon_opts opts;
+/* Everything one configuration yields, shared read-only by the workers. A reload builds a new
+ * generation beside the old; connections keep the generation they were made under until they
+ * close, so established calls are untouched (refs counts the holders; the last one frees). */
+struct daemon_gen {
 	struct core_conf conf;
 	struct sip_limits limits;
 	struct tls_trustpoint tp[CORE_CONF_MAX_TRUSTPOINTS];
 	struct tls_profile profiles[CORE_CONF_MAX_PROFILES];
+	struct tls_profile_conf default_profile; /* for tenants without a tls-profile */
 	unsigned nprofiles;
 	struct proxy_tenant tenants[CORE_CONF_MAX_TENANTS];
 	const struct tls_profile *tenant_profile[CORE_CONF_MAX_TENANTS];
@@ -81,15 +84,36 @@ struct daemon {
 	struct daemon_listener listeners[DAEMON_MAX_LISTENERS];
 	unsigned nlisteners;
 	struct proxy_conf proxy;
+	atomic_uint refs;
+	unsigned number; /* 1 for the first, then one more per reload */
+};
+
+struct daemon {
+	struct daemon_opts opts;
+	const char *config_path;    /* -c FILE: what a reload reads; NULL for the one-trunk flags */
+	struct core_conf_trunk trunk; /* the one-trunk flags, when config_path is NULL */
+	struct daemon_gen *gen;     /* the current generation (the main thread's to change) */
+	struct core_mac_key key;    /* one per process: tokens must survive a reload */
 	struct tls_keylog *keylog;
 	struct worker **workers;
 	unsigned nworkers;
 	atomic_int stop; /* 1: drain then exit; written by any thread (daemon_stop) */
 };
 
-/* Builds everything from d->conf (already parsed) and d->opts: loads trustpoints, builds
- * profiles, resolves targets, lays out listeners. 0 or -errno with err filled. */
+/* Loads the configuration (d->config_path, or d->trunk) into a new generation: parses it, loads
+ * trustpoints, builds profiles, resolves targets, lays out listeners. The first call makes it
+ * d->gen; later ones are reloads (daemon_reload). 0 or -errno with err filled. */
 int daemon_build(struct daemon *d, char *err, size_t errlen) __attribute__((warn_unused_result));
+/* Reload: a new generation for new connections, if it loads and keeps the same listen
+ * addresses; the old one stays in force otherwise. Main thread only. 0 or -errno + err. */
+int daemon_reload(struct daemon *d, char *err, size_t errlen) __attribute__((warn_unused_result));
+/* drops one reference to g; the last one frees it (any thread) */
+void daemon_gen_put(struct daemon_gen *g);
+static inline struct daemon_gen *daemon_gen_get(struct daemon_gen *g)
+{
+	atomic_fetch_add_explicit(&g->refs, 1, memory_order_relaxed);
+	return g;
+}
 /* Starts the workers and runs until d->stop and the drain are done. Returns the exit status:
  * 0, or 1 when no listener could be opened. */
 int daemon_run(struct daemon *d);

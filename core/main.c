@@ -64,7 +64,9 @@ static const char usage[] =
 	"  -h, --help                 this text\n"
 	"\n"
 	"Signals: SIGTERM/SIGINT stop accepting, let transactions in flight finish up to the drain\n"
-	"timeout, then close every connection with close_notify.\n";
+	"timeout, then close every connection with close_notify. SIGHUP (or siptlsctl reload)\n"
+	"reloads the configuration and certificate files for new connections; established ones\n"
+	"keep theirs; a configuration that fails to load leaves the running one in force.\n";
 
 enum {
 	O_CHECK = 256, O_LISTEN, O_CERT, O_KEY, O_CA, O_UPSTREAM, O_CNSAN_MODE, O_CNSAN, O_SNI,
@@ -257,10 +259,9 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc;
 	core_log_open(&cli.log);
-	rc = cli.config ? core_conf_load(&d.conf, cli.config, err, sizeof(err))
-			: core_conf_one_trunk(&d.conf, &cli.trunk, err, sizeof(err));
-	if (rc == 0)
-		rc = daemon_build(&d, err, sizeof(err));
+	d.config_path = cli.config;
+	d.trunk = cli.trunk;
+	rc = daemon_build(&d, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "siptlsd: %s\n", err);
 		core_log(LOG_ERR, "configuration: %s", err);
@@ -268,9 +269,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (cli.check) {
-		core_conf_write(&d.conf, stdout);
-		for (unsigned i = 0; i < d.conf.nnotice; i++)
-			fprintf(stderr, "notice: %s\n", d.conf.notice[i]);
+		core_conf_write(&d.gen->conf, stdout);
+		for (unsigned i = 0; i < d.gen->conf.nnotice; i++)
+			fprintf(stderr, "notice: %s\n", d.gen->conf.notice[i]);
 		daemon_free(&d);
 		return 0;
 	}

@@ -72,6 +72,7 @@ struct conn {
 	struct sip_msg scan;
 	struct sockaddr_storage peer, local;
 	uint64_t id;
+	struct daemon_gen *g;  /* the configuration it was made under (a reference) */
 	uint64_t last_active; /* ms: the idle timeout counts from here */
 	/* backpressure: a connection whose next message cannot be queued on blocked_on stops
 	 * reading; receive buffers that were already in flight are held, in order, until then */
@@ -95,6 +96,7 @@ struct txn {
 
 struct worker {
 	struct daemon *d;
+	struct daemon_gen *g; /* the configuration new connections get (a reference) */
 	unsigned idx;
 	pthread_t thread;
 	bool thread_started;
@@ -201,6 +203,7 @@ static struct conn *conn_alloc(struct worker *w, int fd)
 		c->target = -1;
 		c->timer.kind = T_CONN;
 		c->id = conn_id(w, s, c->gen);
+		c->g = daemon_gen_get(w->g);
 		io_sendq_init(&c->sq, w->d->opts.sendq_limit);
 		sip_msg_init(&c->scan, w->hdr, HDR_CAP);
 		w->nconns++;
@@ -232,6 +235,8 @@ static void conn_release(struct worker *w, struct conn *c)
 	c->rx = NULL;
 	c->state = C_FREE;
 	c->paused = false;
+	daemon_gen_put(c->g);
+	c->g = NULL;
 	w->nconns--;
 	w->st.active--;
 	if (!w->tearing_down) /* whoever waited for c tries again: a new upstream, or 503 */
@@ -429,7 +434,7 @@ static void txn_add(struct worker *w, const struct proxy_decision *d, const stru
 static void txn_answer(struct worker *w, struct txn *t, unsigned code)
 {
 	struct conn *c = conn_by_id(w, t->client);
-	struct sip_limits lim = w->d->limits;
+	struct sip_limits lim = w->g->limits;
 	struct sip_msg m;
 	if (!c || c->state != C_OPEN || t->method == SIP_M_ACK)
 		return;
@@ -437,7 +442,7 @@ static void txn_answer(struct worker *w, struct txn *t, unsigned code)
 	sip_msg_init(&m, w->hdr_saved, HDR_CAP);
 	if (sip_msg_scan(t->req, t->req_len, &lim, &m) <= 0)
 		return;
-	int n = proxy_reply(&w->d->proxy, &m, code, w->reply, sizeof(w->reply));
+	int n = proxy_reply(&w->g->proxy, &m, code, w->reply, sizeof(w->reply));
 	if (n > 0 && conn_send_bytes(w, c, w->reply, (size_t)n) == 0)
 		w->st.local_replies[code / 100]++;
 }
@@ -533,8 +538,8 @@ static void conn_opened(struct worker *w, struct conn *c)
 		io_wheel_add(w->wheel, &c->timer.t, c->last_active + w->d->opts.idle_ms);
 	if (!c->outbound) {
 		int tag = tls_sni_chosen(c->tls.ssl);
-		for (unsigned i = 0; tag >= 0 && i < w->d->ntenants; i++)
-			if (w->d->tenants[i].tag == (unsigned)tag)
+		for (unsigned i = 0; tag >= 0 && i < c->g->ntenants; i++)
+			if (c->g->tenants[i].tag == (unsigned)tag)
 				c->tenant = i;
 	}
 	if (c->outbound) {
@@ -599,13 +604,13 @@ static int conn_start_tls(struct worker *w, struct conn *c, SSL_CTX *ctx, const 
 		return -ENOMEM;
 	c->state = C_HANDSHAKE;
 	struct tls_ident_ctx id = { .local = c->local, .remote = c->peer,
-				    .tenant = w->d->tenants[c->tenant].tag, .target = target,
+				    .tenant = c->g->tenants[c->tenant].tag, .target = target,
 				    .stats = &w->st.tls };
 	if (tls_ident_attach(c->tls.ssl, &id) < 0)
 		return -ENOMEM;
 	if (sni && tls_sni_attach(c->tls.ssl, sni) < 0)
 		return -ENOMEM;
-	if (c->outbound && tls_sni_client_set(c->tls.ssl, w->d->tenant_profile[c->tenant], target) < 0)
+	if (c->outbound && tls_sni_client_set(c->tls.ssl, c->g->tenant_profile[c->tenant], target) < 0)
 		return -EPROTO;
 	io_wheel_add(w->wheel, &c->timer.t, now_ms() + w->d->opts.handshake_ms);
 	conn_handshake(w, c);
@@ -616,7 +621,7 @@ static int conn_start_tls(struct worker *w, struct conn *c, SSL_CTX *ctx, const 
 
 static void on_accept(struct worker *w, unsigned li, int fd)
 {
-	const struct daemon_listener *l = &w->d->listeners[li];
+	const struct daemon_listener *l = &w->g->listeners[li];
 	struct conn *c = conn_alloc(w, fd);
 	if (!c) {
 		close(fd);
@@ -627,7 +632,7 @@ static void on_accept(struct worker *w, unsigned li, int fd)
 	c->tenant = l->tenant;
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	const struct tls_profile *p = w->d->tenant_profile[l->tenant];
+	const struct tls_profile *p = w->g->tenant_profile[l->tenant];
 	if (conn_start_tls(w, c, p->server, NULL, l->shared ? &l->sni : NULL) < 0) {
 		w->st.tls.server_handshake_failures++; /* no SSL to count it on: out of memory */
 		if (c->state != C_FREE)
@@ -643,7 +648,7 @@ static void upstream_connected(struct worker *w, struct conn *c)
 	socklen_t len = sizeof(err);
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
-	const struct daemon_target *t = &w->d->targets[c->target];
+	const struct daemon_target *t = &c->g->targets[c->target];
 	if (err) {
 		core_log(LOG_WARNING, "connect to %s:%u failed: %s", t->host, t->t.port, strerror(err));
 		w->st.conn_failures++;
@@ -655,19 +660,20 @@ static void upstream_connected(struct worker *w, struct conn *c)
 		io_wheel_cancel(w->wheel, &c->timer.t);
 	int one = 1;
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	const struct tls_profile *p = w->d->tenant_profile[c->tenant];
+	const struct tls_profile *p = c->g->tenant_profile[c->tenant];
 	if (conn_start_tls(w, c, p->client, t->host, NULL) < 0 && c->state != C_FREE)
 		conn_close(w, c, false);
 }
 
-/* this worker's connection to target ti: the pooled one, or a new one being opened; NULL
- * while the target is in its back-off after a failure */
-static struct conn *upstream_get(struct worker *w, unsigned ti)
+/* this worker's connection to target ti of configuration g: the pooled one, or a new one
+ * being opened; NULL while the target is in its back-off after a failure. A pooled connection
+ * serves only requests of its own configuration (target indexes differ between them). */
+static struct conn *upstream_get(struct worker *w, struct daemon_gen *g, unsigned ti)
 {
 	struct conn *c = conn_by_id(w, w->pool[ti]);
-	if (c && c->state != C_CLOSING)
+	if (c && c->state != C_CLOSING && c->g == g && c->target == (int)ti)
 		return c;
-	const struct daemon_target *t = &w->d->targets[ti];
+	const struct daemon_target *t = &g->targets[ti];
 	if (!t->resolved || now_ms() < w->backoff_until[ti])
 		return NULL;
 	int fd = socket(t->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -682,6 +688,10 @@ static struct conn *upstream_get(struct worker *w, unsigned ti)
 	if (!(c = conn_alloc(w, fd))) {
 		close(fd);
 		return NULL;
+	}
+	if (c->g != g) { /* a request of an older configuration: its connection is of it too */
+		daemon_gen_put(c->g);
+		c->g = daemon_gen_get(g);
 	}
 	c->outbound = true;
 	c->target = (int)ti;
@@ -698,7 +708,7 @@ static struct conn *upstream_get(struct worker *w, unsigned ti)
 
 static void reply_local(struct worker *w, struct conn *c, const struct sip_msg *m, unsigned code)
 {
-	int n = proxy_reply(&w->d->proxy, m, code, w->reply, sizeof(w->reply));
+	int n = proxy_reply(&c->g->proxy, m, code, w->reply, sizeof(w->reply));
 	if (n > 0 && conn_send_bytes(w, c, w->reply, (size_t)n) == 0)
 		w->st.local_replies[code / 100]++;
 }
@@ -742,7 +752,7 @@ static uint64_t on_request(struct worker *w, struct conn *c, const struct sip_ms
 {
 	static __thread struct proxy_decision d; /* large (the edit's scratch): not on the stack */
 	struct proxy_in in = { .conn = c->id, .tenant = c->tenant };
-	if (proxy_request(&w->d->proxy, &in, m, &d) < 0) {
+	if (proxy_request(&c->g->proxy, &in, m, &d) < 0) {
 		w->st.requests_in++;
 		reply_local(w, c, m, 500);
 		return 0;
@@ -760,8 +770,8 @@ static uint64_t on_request(struct worker *w, struct conn *c, const struct sip_ms
 		return 0;
 	case PROXY_TO_TARGET:
 		/* proxy_target is the first member of daemon_target: the index is the offset */
-		dst = upstream_get(w, (unsigned)((const struct daemon_target *)(const void *)d.target -
-						 w->d->targets));
+		dst = upstream_get(w, c->g, (unsigned)((const struct daemon_target *)(const void *)d.target -
+							c->g->targets));
 		break;
 	case PROXY_TO_CONN:
 		dst = conn_by_id(w, d.conn);
@@ -792,7 +802,7 @@ static uint64_t on_response(struct worker *w, struct conn *c, const struct sip_m
 {
 	static __thread struct proxy_decision d;
 	struct proxy_in in = { .conn = c->id, .tenant = c->tenant };
-	proxy_response(&w->d->proxy, &in, m, &d);
+	proxy_response(&c->g->proxy, &in, m, &d);
 	struct conn *dst = d.verdict == PROXY_TO_CONN ? conn_by_id(w, d.conn) : NULL;
 	if (dst && must_wait(w, c, dst, &d))
 		return dst->id;
@@ -871,7 +881,7 @@ static void conn_process(struct worker *w, struct conn *c)
 	if (c->paused)
 		return;
 	while (off < c->rxlen && c->state == C_OPEN) {
-		int rc = sip_msg_scan(c->rx + off, c->rxlen - off, &w->d->limits, &c->scan);
+		int rc = sip_msg_scan(c->rx + off, c->rxlen - off, &c->g->limits, &c->scan);
 		if (rc == 0)
 			break;
 		if (rc < 0) {
@@ -897,11 +907,11 @@ static void conn_process(struct worker *w, struct conn *c)
 	}
 }
 
-static bool conn_rx_room(struct worker *w, struct conn *c)
+static bool conn_rx_room(struct conn *c)
 {
 	if (c->rx)
 		return true;
-	c->rxcap = w->d->limits.max_msg + 2 * 16384 + 64; /* a whole message plus two records */
+	c->rxcap = c->g->limits.max_msg + 2 * 16384 + 64; /* a whole message plus two records */
 	c->rx = malloc(c->rxcap);
 	return c->rx != NULL;
 }
@@ -909,7 +919,7 @@ static bool conn_rx_room(struct worker *w, struct conn *c)
 /* bytes arrived on c (ciphertext on the user path, plaintext on the kernel path) */
 static void conn_on_data(struct worker *w, struct conn *c, struct slice in)
 {
-	if (!conn_rx_room(w, c)) {
+	if (!conn_rx_room(c)) {
 		conn_close(w, c, false);
 		return;
 	}
@@ -940,7 +950,7 @@ static void conn_on_data(struct worker *w, struct conn *c, struct slice in)
 			conn_process(w, c);
 			if (c->state != C_OPEN)
 				return;
-			if (!conn_rx_room(w, c)) {
+			if (!conn_rx_room(c)) {
 				conn_close(w, c, false);
 				return;
 			}
@@ -1114,7 +1124,7 @@ static void on_poll(struct worker *w, const struct io_uring_cqe *cqe)
 static void on_accept_cqe(struct worker *w, const struct io_uring_cqe *cqe)
 {
 	unsigned li = io_ud_id(cqe->user_data);
-	if (li >= w->d->nlisteners)
+	if (li >= w->g->nlisteners)
 		return;
 	struct io_listener *l = &w->lis[li];
 	int fd = io_listener_take(l, cqe);
@@ -1197,7 +1207,7 @@ static void on_timer(struct worker *w, struct io_timer *t)
 			conn_close(w, c, false);
 		}
 	} else if (wt->kind == T_ACCEPT) {
-		for (unsigned i = 0; i < w->d->nlisteners; i++)
+		for (unsigned i = 0; i < w->g->nlisteners; i++)
 			listener_arm(w, i);
 	}
 }
@@ -1238,7 +1248,7 @@ static void fill_row(struct worker *w, const struct conn *c, struct ctl_conn *r)
 	ip_port(&c->local, r->local_ip, sizeof(r->local_ip), &r->local_port);
 	r->state = state_name(c->state);
 	r->writeq = (uint32_t)conn_queued(c);
-	r->tenant = w->d->tenants[c->tenant].tag;
+	r->tenant = c->g->tenants[c->tenant].tag;
 	r->outbound = c->outbound;
 	r->rl_rx = r->rl_tx = "-";
 	if (c->state == C_OPEN || (c->state == C_CLOSING && c->tls.info.version_name)) {
@@ -1304,6 +1314,13 @@ static void on_mail(struct worker *w, struct worker_mail *m)
 		break;
 	case WORKER_MAIL_STATS:
 		break;
+	case WORKER_MAIL_SWITCH: /* a reload: new connections use m->gen from now on */
+		daemon_gen_put(w->g);
+		w->g = daemon_gen_get(m->gen);
+		memset(w->pool, 0, sizeof(w->pool)); /* target indexes are the new configuration's */
+		memset(w->backoff_until, 0, sizeof(w->backoff_until));
+		memset(w->backoff_ms, 0, sizeof(w->backoff_ms));
+		break;
 	case WORKER_MAIL_WAKE:
 	default:
 		return; /* nobody waits on it */
@@ -1319,10 +1336,10 @@ static void start_drain(struct worker *w)
 {
 	w->draining = true;
 	w->drain_deadline = now_ms() + w->d->opts.drain_ms;
-	for (unsigned i = 0; i < w->d->nlisteners; i++)
+	for (unsigned i = 0; i < w->g->nlisteners; i++)
 		if (w->lis[i].fd >= 0 && io_listener_stop(&w->lis[i], &w->ring, io_ud_pack(OP_CANCEL, 0, 0)) < 0)
 			core_log(LOG_WARNING, "worker %u: cannot stop accepting on %s", w->idx,
-				 w->d->listeners[i].text);
+				 w->g->listeners[i].text);
 }
 
 static bool sends_pending(struct worker *w)
@@ -1356,7 +1373,7 @@ static int worker_setup(struct worker *w)
 	io_wheel_init(w->wheel, now_ms());
 	if (io_mailbox_arm(&w->mbox, &w->ring) < 0)
 		return -EIO;
-	for (unsigned i = 0; i < w->d->nlisteners; i++) {
+	for (unsigned i = 0; i < w->g->nlisteners; i++) {
 		w->lis[i].ud = io_ud_pack(OP_ACCEPT, i, 0);
 		listener_arm(w, i);
 	}
@@ -1413,6 +1430,7 @@ struct worker *worker_new(struct daemon *d, unsigned idx)
 	if (!w)
 		return NULL;
 	w->d = d;
+	w->g = daemon_gen_get(d->gen);
 	w->idx = idx;
 	w->next_slot = 1;
 	w->accept_retry.kind = T_ACCEPT;
@@ -1450,6 +1468,31 @@ void worker_wake(struct worker *w)
 	}
 }
 
+void worker_switch(struct worker *w, struct daemon_gen *g)
+{
+	struct worker_mail *m = calloc(1, sizeof(*m));
+	struct timespec until;
+	if (!m || sem_init(&m->done, 0, 0) != 0) {
+		free(m);
+		core_log(LOG_ERR, "reload: worker %u keeps the old configuration (out of memory)", w->idx);
+		return;
+	}
+	m->kind = WORKER_MAIL_SWITCH;
+	m->gen = daemon_gen_get(g); /* held until the worker has taken its own */
+	(void)worker_post(w, m);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 2;
+	while (sem_timedwait(&m->done, &until) != 0) {
+		if (errno != EINTR) { /* the worker still switches later; the mail stays its */
+			core_log(LOG_ERR, "reload: worker %u did not answer in time", w->idx);
+			return;
+		}
+	}
+	daemon_gen_put(m->gen);
+	sem_destroy(&m->done);
+	free(m);
+}
+
 int worker_post(struct worker *w, struct worker_mail *m)
 {
 	if (io_mailbox_post(&w->mbox, &m->link) < 0)
@@ -1482,6 +1525,7 @@ void worker_join_free(struct worker *w)
 		io_ring_exit(&w->ring);
 	}
 	io_mailbox_exit(&w->mbox);
+	daemon_gen_put(w->g);
 	free(w->conns);
 	free(w->gens);
 	free(w->paused);

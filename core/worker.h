@@ -14,6 +14,7 @@
 #include "tls/stats.h"
 
 struct daemon;
+struct daemon_gen;
 struct worker;
 
 /* what a worker counts; the worker is the only writer, readers take snapshots */
@@ -45,6 +46,7 @@ enum worker_mail_kind {
 	WORKER_MAIL_SNAPSHOT, /* copy out the connection table and the counters */
 	WORKER_MAIL_CLEAR,    /* close the connections a clear command names (close_notify) */
 	WORKER_MAIL_STATS,    /* copy out the counters */
+	WORKER_MAIL_SWITCH,   /* a reload: take `gen` for new connections */
 };
 
 /* A request from the control thread to one worker. The worker fills it on its own thread (so
@@ -59,6 +61,7 @@ struct worker_mail {
 	size_t closed;
 	struct worker_stats stats; /* every kind but WAKE: the counters when it ran */
 	char max_sendq_peer[80];
+	struct daemon_gen *gen; /* SWITCH */
 	sem_t done;
 };
 
@@ -80,6 +83,8 @@ struct worker *worker_new(struct daemon *d, unsigned idx);
 int worker_start(struct worker *w, const int *listen_fds, unsigned n);
 /* Wakes the worker so it sees daemon_stopping (drain and exit). Call from one thread. */
 void worker_wake(struct worker *w);
+/* Makes g the configuration of the worker's new connections; waits (2 s at most) for it. */
+void worker_switch(struct worker *w, struct daemon_gen *g);
 /* Hands m to the worker (any thread); the worker posts m->done when it has answered. */
 int worker_post(struct worker *w, struct worker_mail *m);
 /* Waits for the thread to exit, then frees the worker. */

@@ -38,7 +38,7 @@ step "multi-worker end-to-end tests under ThreadSanitizer"
 cmake --preset tsan >/dev/null
 cmake --build build/tsan -j "$JOBS" --target siptlsd siptlsctl
 (cd build/tsan && ctest --output-on-failure -j "$JOBS" --timeout 300 \
-	-R '^proxy_(dialog|workers4|upstream_killed|timeout408|backpressure|show_clear)$')
+	-R '^proxy_(dialog|workers4|upstream_killed|timeout408|backpressure|show_clear|reload)$')
 
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
 	step "fuzz targets, ${FUZZ_SECONDS}s each"

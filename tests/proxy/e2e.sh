@@ -270,6 +270,60 @@ assert inbound == [100, 300], inbound  # other.test is unknown: the default tena
 assert sorted(l["tenant"] for l in d["listeners"]) == [100, 300], d["listeners"]
 EOP
 	stop_proxy_expect_clean ;;
+reload) # a reload swaps the certificate for new connections while a call stays up; a broken
+	# configuration leaves the running one in force; SIGHUP reloads too
+	mkconf() { # mkconf CERTNAME
+		cat >"$WORK/siptlsd.cfg" <<EOC
+crypto pki trustpoint EDGE
+ revocation-check none
+ certificate-file $WORK/$1.pem
+ key-file $WORK/$1.key
+ ca-file $WORK/ca.pem
+voice class tls-profile 1
+ trustpoint EDGE
+voice class tenant 100
+ tls-profile 1
+ listen-port secure $PROXY
+ bind control source-interface 127.0.0.1
+ sip-server ipv4:127.0.0.1:$UAS
+dial-peer voice 1 voip
+ destination-pattern T
+ session target sip-server
+ voice-class sip tenant 100
+EOC
+	}
+	served_cn() {
+		openssl s_client -connect "127.0.0.1:$PROXY" -cert "$WORK/uac.pem" -key "$WORK/uac.key" \
+			-CAfile "$WORK/ca.pem" </dev/null 2>/dev/null | sed -n 's/^subject=.*CN *= *\([^,/]*\).*/\1/p' | head -1
+	}
+	mkconf proxy
+	start_uas --delay 3
+	"$SIPTLSD" -c "$WORK/siptlsd.cfg" --no-pin -f --log-level info --control "$WORK/ctl.sock" \
+		>"$WORK/siptlsd.log" 2>&1 &
+	PROXY_PID=$!; PIDS+=($PROXY_PID)
+	for _ in $(seq 100); do grep -q "siptlsd running" "$WORK/siptlsd.log" && break; sleep 0.05; done
+	[ "$(served_cn)" = proxy.test ] || fail "first certificate: '$(served_cn)'"
+	$UA uac --port "$PROXY" --cert "$WORK/uac.pem" --key "$WORK/uac.key" --ca "$WORK/ca.pem" \
+		--scenario invite --expect 200 --timeout 10 >"$WORK/uac.out" &
+	UACPID=$!; PIDS+=($UACPID)
+	for _ in $(seq 50); do grep -q '^INVITE' "$WORK/uas.log" 2>/dev/null && break; sleep 0.1; done
+	bash "$HERE/../../scripts/mkpki.sh" "$WORK" proxy2
+	mkconf proxy2
+	"$CTL" --control "$WORK/ctl.sock" reload | grep -q "Configuration 2 loaded" || fail "reload"
+	[ "$(served_cn)" = proxy2.test ] || fail "after reload the new certificate is not served: '$(served_cn)'"
+	wait $UACPID || fail "the call in progress did not survive the reload: $(cat "$WORK/uac.out")"
+	mkconf missing
+	set +e
+	"$CTL" --control "$WORK/ctl.sock" reload >"$WORK/reload.out"; rc=$?
+	set -e
+	[ $rc = 1 ] && grep -q "missing.pem" "$WORK/reload.out" || fail "a broken reload: rc $rc, $(cat "$WORK/reload.out")"
+	[ "$(served_cn)" = proxy2.test ] || fail "a failed reload changed the served certificate"
+	mkconf proxy
+	kill -HUP "$PROXY_PID"
+	for _ in $(seq 50); do grep -q "configuration 3 loaded" "$WORK/siptlsd.log" && break; sleep 0.1; done
+	[ "$(served_cn)" = proxy.test ] || fail "SIGHUP did not reload"
+	uac --scenario call
+	stop_proxy_expect_clean ;;
 drain) # SIGTERM with a call waiting for its 200: the answer still arrives, then a clean exit
 	start_uas --delay 2; start_proxy
 	$UA uac --port "$PROXY" --cert "$WORK/uac.pem" --key "$WORK/uac.key" --ca "$WORK/ca.pem" \
