@@ -384,6 +384,24 @@ show_clear) # show detail lists both legs; clear by target closes the upstream l
 	grep -q "\[127.0.0.1\]:$PROXY:" "$WORK/detail.txt" || fail "no listen socket row"
 	"$CTL" --control "$WORK/ctl.sock" show sip-ua connections tcp tls brief json | python3 -m json.tool >/dev/null ||
 		fail "brief json does not parse"
+	# a second client, then clear exactly it by its Conn-Id: the first call's legs stay
+	$UA uac --port "$PROXY" --cert "$WORK/uac.pem" --key "$WORK/uac.key" --ca "$WORK/ca.pem" \
+		--scenario invite --expect 408 --timeout 8 >"$WORK/uac2.out" &
+	PIDS+=($!)
+	for _ in $(seq 50); do [ "$(grep -c '^INVITE' "$WORK/uas.log")" = 2 ] && break; sleep 0.1; done
+	"$CTL" --control "$WORK/ctl.sock" show sip-ua connections tcp tls detail json >"$WORK/d2.json"
+	id=$(python3 -c "import json,sys;c=[x for x in json.load(open(sys.argv[1]))['connections'] if not x['outbound']];print(max(x['conn_id'] for x in c))" "$WORK/d2.json")
+	"$CTL" --control "$WORK/ctl.sock" clear sip-ua tcp tls connection id "$id" | grep -q "Closed 1 connection" ||
+		fail "clear id $id"
+	sleep 0.3
+	"$CTL" --control "$WORK/ctl.sock" show sip-ua connections tcp tls detail json >"$WORK/d3.json"
+	python3 - "$WORK/d3.json" "$id" <<'EOP' || fail "clear id closed the wrong connections: $(cat "$WORK/d3.json")"
+import json, sys
+c = json.load(open(sys.argv[1]))["connections"]
+ids = [x["conn_id"] for x in c]
+assert int(sys.argv[2]) not in ids, ids
+assert len(c) == 2, ids  # the first client's leg and the upstream leg stay
+EOP
 	"$CTL" --control "$WORK/ctl.sock" clear sip-ua tcp tls connection target "ipv4:127.0.0.1:$UAS" ||
 		fail "clear target"
 	wait $UACPID || fail "the waiting client did not get its 503: $(cat "$WORK/uac.out")"
