@@ -395,12 +395,14 @@ show_clear) # show detail lists both legs; clear by target closes the upstream l
 		fail "clear id $id"
 	sleep 0.3
 	"$CTL" --control "$WORK/ctl.sock" show sip-ua connections tcp tls detail json >"$WORK/d3.json"
-	python3 - "$WORK/d3.json" "$id" <<'EOP' || fail "clear id closed the wrong connections: $(cat "$WORK/d3.json")"
+	python3 - "$WORK/d2.json" "$WORK/d3.json" "$id" <<'EOP' || fail "clear id closed the wrong connections: $(cat "$WORK/d3.json")"
 import json, sys
-c = json.load(open(sys.argv[1]))["connections"]
-ids = [x["conn_id"] for x in c]
-assert int(sys.argv[2]) not in ids, ids
-assert len(c) == 2, ids  # the first client's leg and the upstream leg stay
+before = json.load(open(sys.argv[1]))["connections"]
+after = [x["conn_id"] for x in json.load(open(sys.argv[2]))["connections"]]
+gone = int(sys.argv[3])
+assert gone not in after, after
+# every other connection (the first client's, the upstream legs) is still there
+assert all(x["conn_id"] in after for x in before if x["conn_id"] != gone), (before, after)
 EOP
 	"$CTL" --control "$WORK/ctl.sock" clear sip-ua tcp tls connection target "ipv4:127.0.0.1:$UAS" ||
 		fail "clear target"
