@@ -389,8 +389,10 @@ int proxy_response(const struct proxy_conf *c, const struct proxy_in *in, const 
 	memset(d, 0, offsetof(struct proxy_decision, edit));
 	d->reason = PROXY_R_VIA_NOT_OURS;
 	unsigned n = via_elems(m, v, 2);
-	if (n < 2 || !proxy_branch_check(c, branch_of(v[0]), branch_of(v[1]), &d->conn))
+	struct slice ours = n == 2 ? branch_of(v[0]) : (struct slice){ 0 };
+	if (n < 2 || !proxy_branch_check(c, ours, branch_of(v[1]), &d->conn))
 		return 0; /* RFC 3261 16.7 step 2: not ours, drop */
+	memcpy(d->branch, ours.p, PROXY_BRANCH_LEN); /* the transaction key, checked above */
 	if (m->status == 100) {
 		d->reason = PROXY_R_TRYING; /* hop by hop: we sent our own */
 		return 0;

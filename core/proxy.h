@@ -87,7 +87,8 @@ struct proxy_decision {
 	uint64_t conn;                      /* PROXY_TO_CONN */
 	const struct core_dialpeer *peer;   /* PROXY_TO_TARGET */
 	const struct proxy_target *target;  /* PROXY_TO_TARGET */
-	char branch[PROXY_BRANCH_LEN];      /* requests forwarded: our branch, the transaction key */
+	char branch[PROXY_BRANCH_LEN];      /* our branch, the transaction key: the one a forwarded
+					     * request got, or a response's verified top Via */
 	struct sip_edit edit;               /* forwards: the message to send */
 };
 

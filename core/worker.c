@@ -713,12 +713,23 @@ static void reply_local(struct worker *w, struct conn *c, const struct sip_msg *
 		w->st.local_replies[code / 100]++;
 }
 
-static void forward_edit(struct worker *w, struct conn *src, struct conn *dst,
-			 const struct sip_msg *m, const struct proxy_decision *d)
-{
+/* the bytes of a forward, gathered once: their length decides backpressure, then they go */
+struct out_msg {
 	struct iovec iov[SIP_EDIT_MAX_IOV];
-	int n = sip_edit_iov(&d->edit, iov, SIP_EDIT_MAX_IOV, NULL);
-	if (n > 0 && conn_send(w, dst, iov, n) == 0) {
+	int n;
+	size_t len;
+};
+
+static void out_gather(const struct proxy_decision *d, struct out_msg *o)
+{
+	o->len = 0;
+	o->n = sip_edit_iov(&d->edit, o->iov, SIP_EDIT_MAX_IOV, &o->len);
+}
+
+static void forward_edit(struct worker *w, struct conn *src, struct conn *dst,
+			 const struct sip_msg *m, const struct out_msg *o)
+{
+	if (o->n > 0 && conn_send(w, dst, o->iov, o->n) == 0) {
 		if (m->kind == SIP_KIND_REQUEST)
 			w->st.forwarded_requests++;
 		else
@@ -737,14 +748,11 @@ static void forward_edit(struct worker *w, struct conn *src, struct conn *dst,
 /* Backpressure (nothing lost): when dst cannot queue this message now, the message stays in
  * src's buffer and src stops reading until dst drains (conn_resume_waiters). Deciding is free
  * of side effects, so handling the message again later decides the same. */
-static bool must_wait(struct worker *w, const struct conn *src, const struct conn *dst,
-		      const struct proxy_decision *d)
+static bool must_wait(const struct conn *src, const struct conn *dst, const struct out_msg *o)
 {
-	struct iovec iov[SIP_EDIT_MAX_IOV];
-	size_t len = 0;
-	if (dst == src || sip_edit_iov(&d->edit, iov, SIP_EDIT_MAX_IOV, &len) <= 0)
+	if (dst == src || o->n <= 0)
 		return false;
-	return conn_queued(dst) + len > io_sendq_limit(&dst->sq) && w->d->opts.sendq_limit;
+	return conn_queued(dst) + o->len > io_sendq_limit(&dst->sq);
 }
 
 /* 0 when handled, else the id of the connection the message must wait for */
@@ -779,22 +787,22 @@ static uint64_t on_request(struct worker *w, struct conn *c, const struct sip_ms
 	default:
 		return 0;
 	}
-	if (!dst || !must_wait(w, c, dst, &d)) { /* counted once, when it is handled */
-		w->st.requests_in++;
-		w->st.reasons[d.reason]++;
-	}
+	struct out_msg o;
+	out_gather(&d, &o);
+	if (dst && must_wait(c, dst, &o))
+		return dst->id; /* counted once, when it is handled */
+	w->st.requests_in++;
+	w->st.reasons[d.reason]++;
 	if (!dst) {
 		w->st.upstream_unavailable++;
 		if (m->method_id != SIP_M_ACK)
 			reply_local(w, c, m, 503);
 		return 0;
 	}
-	if (must_wait(w, c, dst, &d))
-		return dst->id;
 	if (d.trying)
 		reply_local(w, c, m, 100);
 	txn_add(w, &d, m, c->id, dst->id);
-	forward_edit(w, c, dst, m, &d);
+	forward_edit(w, c, dst, m, &o);
 	return 0;
 }
 
@@ -804,21 +812,21 @@ static uint64_t on_response(struct worker *w, struct conn *c, const struct sip_m
 	struct proxy_in in = { .conn = c->id, .tenant = c->tenant };
 	proxy_response(&c->g->proxy, &in, m, &d);
 	struct conn *dst = d.verdict == PROXY_TO_CONN ? conn_by_id(w, d.conn) : NULL;
-	if (dst && must_wait(w, c, dst, &d))
+	struct out_msg o = { .n = 0 };
+	if (dst)
+		out_gather(&d, &o);
+	if (dst && must_wait(c, dst, &o))
 		return dst->id;
 	w->st.responses_in++;
 	w->st.reasons[d.reason]++;
 	if (d.verdict != PROXY_TO_CONN)
 		return 0;
-	struct slice v[1], rest = sip_msg_get(m, SIP_H_VIA)->value;
-	struct sip_via top;
-	if (sip_list_next(&rest, &v[0]) == 1 && sip_via_parse(v[0], &top) == 0)
-		txn_response(w, m, top.branch);
+	txn_response(w, m, slice_make(d.branch, PROXY_BRANCH_LEN));
 	if (!dst) {
 		w->st.response_no_conn++;
 		return 0;
 	}
-	forward_edit(w, c, dst, m, &d);
+	forward_edit(w, c, dst, m, &o);
 	return 0;
 }
 
