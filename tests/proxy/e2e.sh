@@ -387,12 +387,19 @@ show_clear) # show detail lists both legs; clear by target closes the upstream l
 	"$CTL" --control "$WORK/ctl.sock" show sip-ua connections tcp tls brief json | python3 -m json.tool >/dev/null ||
 		fail "brief json does not parse"
 	# a second client, then clear exactly it by its Conn-Id: the first call's legs stay
+	"$CTL" --control "$WORK/ctl.sock" show sip-ua connections tcp tls detail json >"$WORK/d1.json"
 	$UA uac --port "$PROXY" --cert "$WORK/uac.pem" --key "$WORK/uac.key" --ca "$WORK/ca.pem" \
 		--scenario invite --expect 408 --timeout 8 >"$WORK/uac2.out" &
 	PIDS+=($!)
 	for _ in $(seq 50); do [ "$(grep -c '^INVITE' "$WORK/uas.log")" = 2 ] && break; sleep 0.1; done
 	"$CTL" --control "$WORK/ctl.sock" show sip-ua connections tcp tls detail json >"$WORK/d2.json"
-	id=$(python3 -c "import json,sys;c=[x for x in json.load(open(sys.argv[1]))['connections'] if not x['outbound']];print(max(x['conn_id'] for x in c))" "$WORK/d2.json")
+	# the new inbound connection: in d2 and not in d1 (ids need not grow: workers differ)
+	id=$(python3 -c "
+import json, sys
+ids = lambda f: {x['conn_id'] for x in json.load(open(f))['connections'] if not x['outbound']}
+new = ids(sys.argv[2]) - ids(sys.argv[1])
+assert len(new) == 1, new
+print(new.pop())" "$WORK/d1.json" "$WORK/d2.json") || fail "no single new inbound connection"
 	"$CTL" --control "$WORK/ctl.sock" clear sip-ua tcp tls connection id "$id" | grep -q "Closed 1 connection" ||
 		fail "clear id $id"
 	sleep 0.3
