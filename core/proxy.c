@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sip/addr.h"
+#include "sip/chars.h"
 #include "sip/reply.h"
 #include "sip/scalar.h"
 #include "sip/uri.h"
@@ -29,6 +30,70 @@ const char *proxy_reason_str(enum proxy_reason r)
 }
 
 /* ---- small helpers ---------------------------------------------------------------------- */
+
+/* A bounded writer for the values we build per request (Via, Record-Route, Request-URI, token
+ * contexts): what snprintf did here, without the format parsing that showed in the profile.
+ * It keeps the first cap - 1 bytes, as snprintf would, and notes whether anything was cut: a
+ * header value that was cut is refused (500), never sent with half a host name. */
+struct sbuf {
+	char *p;
+	size_t n, cap;
+	bool cut;
+};
+
+static struct sbuf sb_start(char *p, size_t cap)
+{
+	return (struct sbuf){ p, 0, cap, false };
+}
+
+static void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+	size_t room = b->cap - 1 - b->n;
+	if (n == 0)
+		return; /* an empty slice may have no pointer at all */
+	if (n > room) {
+		n = room;
+		b->cut = true;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+}
+
+static void sb_slice(struct sbuf *b, struct slice s)
+{
+	sb_put(b, s.p, s.n);
+}
+
+static void sb_chr(struct sbuf *b, char c)
+{
+	sb_put(b, &c, 1);
+}
+
+static void sb_uint(struct sbuf *b, uint64_t v)
+{
+	char d[20];
+	size_t i = sizeof(d);
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sb_put(b, d + i, sizeof(d) - i);
+}
+
+/* host[:port], an IPv6 literal in brackets (RFC 3261 25.1 hostport) */
+static void sb_hostport(struct sbuf *b, struct slice host, uint16_t port)
+{
+	bool v6 = slice_find(host, ':') < host.n;
+	if (v6)
+		sb_chr(b, '[');
+	sb_slice(b, host);
+	if (v6)
+		sb_chr(b, ']');
+	if (port) {
+		sb_chr(b, ':');
+		sb_uint(b, port);
+	}
+}
 
 static void reply(struct proxy_decision *d, unsigned code, enum proxy_reason why)
 {
@@ -77,6 +142,9 @@ static bool looped(const struct proxy_conf *c, const struct sip_msg *m)
 	unsigned n = via_elems(m, v, 16);
 	uint64_t conn;
 	for (unsigned i = 0; i < n; i++) {
+		/* a branch of ours has our prefix verbatim: an element without it needs no parse */
+		if (!memmem(v[i].p, v[i].n, PROXY_BRANCH_PREFIX, sizeof(PROXY_BRANCH_PREFIX) - 1))
+			continue;
 		struct slice b = branch_of(v[i]);
 		struct slice below = i + 1 < n ? branch_of(v[i + 1]) : (struct slice){ 0 };
 		if (b.n == PROXY_BRANCH_LEN && proxy_branch_check(c, b, below, &conn))
@@ -100,8 +168,15 @@ struct rr_mark { /* what one of our Record-Route entries says */
 static int rr_context(char side, uint32_t peer, struct slice host, unsigned port, char *buf,
 		      size_t cap)
 {
-	int n = snprintf(buf, cap, "%c|%u|%.*s|%u", side, peer, SLICE_FMT(host), port);
-	return n < 0 ? 0 : (size_t)n < cap ? n : (int)cap - 1;
+	struct sbuf b = sb_start(buf, cap);
+	sb_chr(&b, side);
+	sb_chr(&b, '|');
+	sb_uint(&b, peer);
+	sb_chr(&b, '|');
+	sb_slice(&b, host);
+	sb_chr(&b, '|');
+	sb_uint(&b, port);
+	return (int)b.n;
 }
 
 /* Is Route element `elem` one of ours? Fills mark when it is. */
@@ -145,34 +220,33 @@ static unsigned routes_of_ours(const struct proxy_conf *c, const struct sip_msg 
 	return n;
 }
 
-static struct slice host_port(char *buf, size_t cap, struct slice host, uint16_t port)
-{
-	bool v6 = slice_find(host, ':') < host.n;
-	int n = snprintf(buf, cap, "%s%.*s%s", v6 ? "[" : "", SLICE_FMT(host), v6 ? "]" : "");
-	if (port && n >= 0 && (size_t)n < cap)
-		n += snprintf(buf + n, cap - (size_t)n, ":%u", port);
-	return slice_make(buf, n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1);
-}
-
 static int push_rr(const struct proxy_conf *c, struct proxy_decision *d, uint32_t tenant, char side,
 		   uint32_t peer, uint64_t conn)
 {
 	const struct proxy_tenant *t = &c->tenants[tenant];
-	char hp[300], ctx[320], tok[CORE_TOKEN_LEN], uri[400];
+	char ctx[320], tok[CORE_TOKEN_LEN], uri[400];
 	int cn = rr_context(side, peer, t->host, t->port, ctx, sizeof(ctx));
 	core_token_make(&c->key, conn, slice_make(ctx, (size_t)cn), tok);
-	struct slice where = host_port(hp, sizeof(hp), t->host, t->port);
-	int n = snprintf(uri, sizeof(uri), "%s:%.*s;transport=tls;lr;sd=%c;sp=%u;sc=%.*s",
-			 t->sips ? "sips" : "sip", SLICE_FMT(where), side, peer, CORE_TOKEN_LEN, tok);
-	if (n < 0 || (size_t)n >= sizeof(uri))
+	struct sbuf b = sb_start(uri, sizeof(uri));
+	sb_slice(&b, t->sips ? SLICE_LIT("sips:") : SLICE_LIT("sip:"));
+	sb_hostport(&b, t->host, t->port);
+	sb_slice(&b, SLICE_LIT(";transport=tls;lr;sd="));
+	sb_chr(&b, side);
+	sb_slice(&b, SLICE_LIT(";sp="));
+	sb_uint(&b, peer);
+	sb_slice(&b, SLICE_LIT(";sc="));
+	sb_put(&b, tok, CORE_TOKEN_LEN);
+	if (b.cut)
 		return -SIP_E_NOSPACE;
-	return sip_edit_record_route_push(&d->edit, slice_make(uri, (size_t)n));
+	return sip_edit_record_route_push(&d->edit, slice_make(uri, b.n));
 }
 
 /* ---- requests --------------------------------------------------------------------------- */
 
-/* RFC 3261 16.3: the checks before a request may be forwarded. 0 or a reply already set. */
-static int validate(const struct sip_msg *m, struct sip_uri *ruri, struct proxy_decision *d)
+/* RFC 3261 16.3: the checks before a request may be forwarded. 0 or a reply already set.
+ * *client_branch gets the top Via's branch (our token binds it). */
+static int validate(const struct sip_msg *m, struct sip_uri *ruri, struct slice *client_branch,
+		    struct proxy_decision *d)
 {
 	struct sip_via top;
 	struct sip_cseq cseq;
@@ -183,6 +257,7 @@ static int validate(const struct sip_msg *m, struct sip_uri *ruri, struct proxy_
 		reply(d, 400, PROXY_R_MALFORMED);
 		return -1;
 	}
+	*client_branch = top.branch;
 	if (sip_uri_parse(m->ruri, ruri) < 0) {
 		reply(d, 416, PROXY_R_MALFORMED); /* not sip:, sips: or tel: */
 		return -1;
@@ -228,36 +303,71 @@ static void no_route(const struct sip_msg *m, struct proxy_decision *d)
 	reply(d, 404, PROXY_R_NO_ROUTE);
 }
 
+/* a tel: number as a SIP user part (RFC 3261 19.1.6): "#" and anything else a SIP user may not
+ * hold unescaped (25.1: unreserved / escaped / user-unreserved) is %-escaped */
+static void sb_tel_user(struct sbuf *b, struct slice number)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (size_t i = 0; i < number.n; i++) {
+		unsigned char ch = (unsigned char)number.p[i];
+		if (sip_cc_is(ch, SIP_CC_UNRESERVED) || ch == '%' ||
+		    (ch && strchr("&=+$,;?/", ch))) {
+			sb_chr(b, (char)ch);
+		} else {
+			sb_chr(b, '%');
+			sb_chr(b, hex[ch >> 4]);
+			sb_chr(b, hex[ch & 15]);
+		}
+	}
+}
+
 /* New Request-URI toward a dial-peer's target: same user and parameters, the target's host,
- * and the outbound tenant's scheme (url sip | sips). */
+ * and the outbound tenant's scheme (url sip | sips). A tel: number becomes the user part with
+ * its parameters (they describe the number) and ";user=phone" (RFC 3261 19.1.6). */
 static int rewrite_ruri(const struct proxy_conf *c, const struct sip_uri *u,
 			const struct proxy_target *t, struct proxy_decision *d)
 {
-	char hp[300], buf[600];
-	struct slice where = host_port(hp, sizeof(hp), t->host, t->port);
-	int n = snprintf(buf, sizeof(buf), "%s:%.*s%s%.*s%s%.*s",
-			 c->tenants[t->tenant].sips ? "sips" : "sip", SLICE_FMT(u->user),
-			 u->user.n ? "@" : "", SLICE_FMT(where), u->params.n ? ";" : "",
-			 SLICE_FMT(u->params));
-	if (n < 0 || (size_t)n >= sizeof(buf))
+	char buf[600];
+	bool tel = u->scheme == SIP_SCHEME_TEL;
+	struct sbuf b = sb_start(buf, sizeof(buf));
+	sb_slice(&b, c->tenants[t->tenant].sips ? SLICE_LIT("sips:") : SLICE_LIT("sip:"));
+	if (tel) {
+		sb_tel_user(&b, u->user);
+		if (u->params.n)
+			sb_chr(&b, ';');
+		sb_tel_user(&b, u->params);
+	} else {
+		sb_slice(&b, u->user);
+	}
+	if (u->user.n)
+		sb_chr(&b, '@');
+	sb_hostport(&b, t->host, t->port);
+	if (tel)
+		sb_slice(&b, SLICE_LIT(";user=phone"));
+	else if (u->params.n)
+		sb_chr(&b, ';');
+	if (!tel)
+		sb_slice(&b, u->params);
+	if (b.cut)
 		return -SIP_E_NOSPACE;
-	return sip_edit_ruri_set(&d->edit, slice_make(buf, (size_t)n));
+	return sip_edit_ruri_set(&d->edit, slice_make(buf, b.n));
 }
 
-static int push_via(const struct proxy_conf *c, const struct sip_msg *m, const struct proxy_in *in,
+/* client: the branch of the request's top Via (validate parsed it) */
+static int push_via(const struct proxy_conf *c, struct slice client, const struct proxy_in *in,
 		    struct slice host, uint16_t port, struct proxy_decision *d)
 {
-	struct slice top[1];
-	struct slice client = via_elems(m, top, 1) ? branch_of(top[0]) : (struct slice){ 0 };
 	memcpy(d->branch, PROXY_BRANCH_PREFIX, sizeof(PROXY_BRANCH_PREFIX) - 1);
 	core_token_make(&c->key, in->conn, client, d->branch + sizeof(PROXY_BRANCH_PREFIX) - 1);
-	char hp[300], via[400];
-	struct slice where = host_port(hp, sizeof(hp), host, port);
-	int n = snprintf(via, sizeof(via), "SIP/2.0/TLS %.*s;branch=%.*s", SLICE_FMT(where),
-			 (int)PROXY_BRANCH_LEN, d->branch);
-	if (n < 0 || (size_t)n >= sizeof(via))
+	char via[400];
+	struct sbuf b = sb_start(via, sizeof(via));
+	sb_slice(&b, SLICE_LIT("SIP/2.0/TLS "));
+	sb_hostport(&b, host, port);
+	sb_slice(&b, SLICE_LIT(";branch="));
+	sb_put(&b, d->branch, PROXY_BRANCH_LEN);
+	if (b.cut)
 		return -SIP_E_NOSPACE;
-	return sip_edit_via_push(&d->edit, slice_make(via, (size_t)n));
+	return sip_edit_via_push(&d->edit, slice_make(via, b.n));
 }
 
 /* Chooses the next hop; fills d->verdict (TO_TARGET / TO_CONN) or a reply. Returns the number
@@ -294,8 +404,8 @@ static int next_hop(const struct proxy_conf *c, const struct proxy_in *in, const
 }
 
 static int forward_edits(const struct proxy_conf *c, const struct proxy_in *in,
-			 const struct sip_msg *m, const struct sip_uri *ruri, int ours,
-			 const struct rr_mark *caller_side, struct proxy_decision *d)
+			 const struct sip_msg *m, const struct sip_uri *ruri, struct slice client,
+			 int ours, const struct rr_mark *caller_side, struct proxy_decision *d)
 {
 	int rc = 0;
 	sip_edit_init(&d->edit, m);
@@ -307,9 +417,9 @@ static int forward_edits(const struct proxy_conf *c, const struct proxy_in *in,
 		rc = sip_edit_max_forwards(&d->edit);
 	if (rc == 0 && d->verdict == PROXY_TO_TARGET) {
 		const struct proxy_tenant *out = &c->tenants[d->target->tenant];
-		rc = push_via(c, m, in, out->host, out->port, d);
+		rc = push_via(c, client, in, out->host, out->port, d);
 	} else if (rc == 0) {
-		rc = push_via(c, m, in, caller_side->host, caller_side->port, d);
+		rc = push_via(c, client, in, caller_side->host, caller_side->port, d);
 	}
 	if (rc == 0 && !ours && creates_dialog(m->method_id)) {
 		uint32_t ti = in->tenant, to = d->target->tenant;
@@ -342,11 +452,12 @@ static int decide_request(const struct proxy_conf *c, const struct proxy_in *in,
 			  const struct sip_msg *m, struct proxy_decision *d)
 {
 	struct sip_uri ruri;
+	struct slice client = { 0 };
 	struct rr_mark caller_side = { 0 };
 	memset(d, 0, offsetof(struct proxy_decision, edit));
 	if (!has_tenant(c, in->tenant))
 		return -SIP_E_MISSING;
-	if (validate(m, &ruri, d) < 0)
+	if (validate(m, &ruri, &client, d) < 0)
 		return 0;
 	const struct sip_hdr *mf = sip_msg_get(m, SIP_H_MAX_FORWARDS);
 	unsigned hops = 70;
@@ -368,7 +479,7 @@ static int decide_request(const struct proxy_conf *c, const struct proxy_in *in,
 			reply(d, 483, PROXY_R_MAX_FORWARDS);
 		return 0;
 	}
-	int rc = forward_edits(c, in, m, &ruri, ours, &caller_side, d);
+	int rc = forward_edits(c, in, m, &ruri, client, ours, &caller_side, d);
 	if (rc == -SIP_E_HEADER) /* the Route set after ours does not parse */
 		reply(d, 400, PROXY_R_MALFORMED);
 	else if (rc < 0)
@@ -381,17 +492,56 @@ static int decide_request(const struct proxy_conf *c, const struct proxy_in *in,
 
 /* ---- responses -------------------------------------------------------------------------- */
 
+/* The first element of a list value when it holds no quote or '<' (a Via never does in
+ * practice): then it ends at the first comma, exactly where sip_list_next would end it, and
+ * memchr finds that faster than sip_list_next's walk. False when the walk must decide. */
+static bool first_plain(struct slice rest, struct slice *item, struct slice *after)
+{
+	const char *comma = rest.n ? memchr(rest.p, ',', rest.n) : NULL;
+	size_t n = comma ? (size_t)(comma - rest.p) : rest.n;
+	if (n == 0 || memchr(rest.p, '"', n) || memchr(rest.p, '<', n))
+		return false;
+	*item = slice_trim(slice_make(rest.p, n));
+	*after = comma ? slice_sub(rest, n + 1, rest.n) : (struct slice){ 0 };
+	return item->n > 0;
+}
+
+/* the top two Via elements, as via_elems(m, v, 2) finds them */
+static unsigned via_top2(const struct sip_msg *m, struct slice v[2])
+{
+	const struct sip_hdr *h = sip_msg_get(m, SIP_H_VIA);
+	struct slice after, unused;
+	if (!h || !first_plain(h->value, &v[0], &after))
+		return via_elems(m, v, 2);
+	if (slice_trim(after).n == 0) { /* "a" or "a," ends the field: the next field's first */
+		h = sip_msg_next(m, h);
+		if (!h)
+			return 1;
+		after = h->value;
+	}
+	return first_plain(after, &v[1], &unused) ? 2 : via_elems(m, v, 2);
+}
+
+/* RFC 3261 16.7 step 2: a response is ours when its top Via carries our branch, whose token
+ * binds the connection and the branch of the Via below (the client's). Only the two branches
+ * are looked up (sip_via_branch): the token authenticates them, and the pop below splits the
+ * list again on its own. */
 int proxy_response(const struct proxy_conf *c, const struct proxy_in *in, const struct sip_msg *m,
 		   struct proxy_decision *d)
 {
-	struct slice v[2];
+	struct slice v[2], ours, client;
 	(void)in;
 	memset(d, 0, offsetof(struct proxy_decision, edit));
 	d->reason = PROXY_R_VIA_NOT_OURS;
-	unsigned n = via_elems(m, v, 2);
-	struct slice ours = n == 2 ? branch_of(v[0]) : (struct slice){ 0 };
-	if (n < 2 || !proxy_branch_check(c, ours, branch_of(v[1]), &d->conn))
-		return 0; /* RFC 3261 16.7 step 2: not ours, drop */
+	if (via_top2(m, v) < 2)
+		return 0; /* not ours (no Via left for us to pop), drop */
+	/* an element without a usable branch gives an empty one, as branch_of does */
+	(void)sip_via_branch(v[0], &ours);
+	if (ours.n != PROXY_BRANCH_LEN)
+		return 0;
+	(void)sip_via_branch(v[1], &client);
+	if (!proxy_branch_check(c, ours, client, &d->conn))
+		return 0;
 	memcpy(d->branch, ours.p, PROXY_BRANCH_LEN); /* the transaction key, checked above */
 	if (m->status == 100) {
 		d->reason = PROXY_R_TRYING; /* hop by hop: we sent our own */
@@ -417,7 +567,8 @@ int proxy_reply(const struct proxy_conf *c, const struct sip_msg *req, unsigned 
 		h ^= core_siphash(&c->key, id->value.p, id->value.n);
 	if (from)
 		h ^= core_siphash(&c->key, from->value.p, from->value.n) * 31;
-	char tag[17];
-	snprintf(tag, sizeof(tag), "%016llx", (unsigned long long)h);
+	char tag[16];
+	for (int i = 15; i >= 0; i--, h >>= 4)
+		tag[i] = "0123456789abcdef"[h & 15]; /* %016llx */
 	return sip_reply_build(req, code, slice_make(tag, 16), (struct slice){ 0 }, out, cap);
 }

@@ -30,8 +30,7 @@ void wk_txn_unlink_free(struct worker *w, struct txn **pp)
 	*pp = t->next;
 	if (io_timer_armed(&t->timer.t))
 		io_wheel_cancel(w->wheel, &t->timer.t);
-	free(t->req);
-	free(t);
+	free(t); /* the request's copy is in the same allocation */
 	w->ntxn--;
 }
 
@@ -42,12 +41,13 @@ void wk_txn_add(struct worker *w, const struct proxy_decision *d, const struct s
 	struct slice b = slice_make(d->branch, PROXY_BRANCH_LEN);
 	if (m->method_id == SIP_M_ACK || txn_find(w, b, (uint8_t)m->method_id))
 		return; /* ACK has no response; a retransmission keeps the first entry */
-	struct txn *t = calloc(1, sizeof(*t));
-	char *copy = t ? malloc(m->raw.n) : NULL;
-	if (!copy) {
-		free(t);
+	/* one allocation for the entry and the request's copy: one malloc and one free per
+	 * transaction, and the copy next to the entry it belongs to */
+	struct txn *t = malloc(sizeof(*t) + m->raw.n);
+	if (!t)
 		return; /* out of memory: the request still goes, only a local 408 is lost */
-	}
+	memset(t, 0, sizeof(*t));
+	char *copy = (char *)(t + 1);
 	memcpy(copy, m->raw.p, m->raw.n);
 	memcpy(t->branch, d->branch, PROXY_BRANCH_LEN);
 	t->method = (uint8_t)m->method_id;
@@ -63,6 +63,18 @@ void wk_txn_add(struct worker *w, const struct proxy_decision *d, const struct s
 	io_wheel_add(w->wheel, &t->timer.t, wk_now_ms() + w->d->opts.txn_ms);
 }
 
+/* A final answer the client is owed goes even past its queue's limit: an upstream that fails
+ * answers all of its transactions in one pass (hundreds, in a burst), the transactions the client
+ * opened bound it, and dropping one would leave a request without a final response. */
+static int send_owed(struct worker *w, struct conn *c, const char *p, size_t n)
+{
+	size_t limit = c->sq.limit;
+	c->sq.limit = SIZE_MAX;
+	int rc = wk_conn_send_bytes(w, c, p, n);
+	c->sq.limit = limit;
+	return rc;
+}
+
 /* answers the request t remembers with code on its client connection, if that still exists */
 static void txn_answer(struct worker *w, struct txn *t, unsigned code)
 {
@@ -76,8 +88,10 @@ static void txn_answer(struct worker *w, struct txn *t, unsigned code)
 	if (sip_msg_scan(t->req, t->req_len, &lim, &m) <= 0)
 		return;
 	int n = proxy_reply(&w->g->proxy, &m, code, w->reply, sizeof(w->reply));
-	if (n > 0 && wk_conn_send_bytes(w, c, w->reply, (size_t)n) == 0)
+	if (n > 0 && send_owed(w, c, w->reply, (size_t)n) == 0) {
+		wk_trace_bytes(w, c, CORE_TRACE_OUT, w->reply, (size_t)n);
 		w->st.local_replies[code / 100]++;
+	}
 }
 
 void wk_txn_fail_upstream(struct worker *w, uint64_t upstream, unsigned code)

@@ -79,6 +79,17 @@ static void on_timer(struct worker *w, struct io_timer *t)
 
 /* ---- the loop --------------------------------------------------------------------------- */
 
+/* the end of a ring pass: one flush for each connection wk_conn_send noted (wk_conn.c) */
+static void flush_noted(void *arg, uint64_t id)
+{
+	struct worker *w = arg;
+	struct conn *c = wk_conn_by_id(w, id);
+	if (!c)
+		return; /* released meanwhile: its queue went with it */
+	c->sq.flush_noted = false;
+	wk_conn_flush(w, c);
+}
+
 static void start_drain(struct worker *w)
 {
 	w->draining = true;
@@ -159,6 +170,7 @@ static void *worker_main(void *arg)
 			on_timer(w, t);
 		if (daemon_stopping(w->d) && !w->draining)
 			start_drain(w);
+		io_ring_defer_run(&w->ring, flush_noted, w);
 		if (w->draining && !closing && (w->ntxn == 0 || wk_now_ms() >= w->drain_deadline)) {
 			closing = true; /* in-flight transactions are done (or out of time) */
 			w->drain_deadline = wk_now_ms() + 1000;
@@ -184,6 +196,7 @@ struct worker *worker_new(struct daemon *d, unsigned idx)
 	w->next_slot = 1;
 	w->accept_retry.kind = T_ACCEPT;
 	w->wheel = calloc(1, sizeof(*w->wheel));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sizeof(*p) is meant */
 	w->conns = calloc(MAX_CONNS, sizeof(*w->conns));
 	w->gens = calloc(MAX_CONNS, sizeof(*w->gens));
 	w->mbox.efd = -1;
@@ -280,6 +293,7 @@ void worker_join_free(struct worker *w)
 	free(w->conns);
 	free(w->gens);
 	free(w->paused);
+	free(w->rx_spare.p); /* wk_rx.c: the buffer an idle connection gave back */
 	free(w->wheel);
 	free(w);
 }

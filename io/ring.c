@@ -2,6 +2,8 @@
 #include "io/ring.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Best first. DEFER_TASKRUN needs SINGLE_ISSUER (6.1); both are rejected with -EINVAL by
@@ -59,6 +61,35 @@ void io_ring_exit(struct io_ring *r)
 	if (r->ready)
 		io_uring_queue_exit(&r->ring);
 	r->ready = false;
+	free(r->deferred);
+	r->deferred = NULL;
+	r->ndeferred = r->capdeferred = 0;
+}
+
+int io_ring_defer(struct io_ring *r, uint64_t key)
+{
+	if (r->ndeferred == r->capdeferred) {
+		unsigned cap = r->capdeferred ? 2 * r->capdeferred : 64;
+		uint64_t *grown = realloc(r->deferred, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		r->deferred = grown;
+		r->capdeferred = cap;
+	}
+	r->deferred[r->ndeferred++] = key;
+	return 0;
+}
+
+unsigned io_ring_defer_run(struct io_ring *r, io_defer_fn *fn, void *arg)
+{
+	unsigned i = 0;
+
+	/* fn may note more keys (and so move the array): index, never hold a pointer */
+	for (; i < r->ndeferred; i++)
+		fn(arg, r->deferred[i]);
+	r->ndeferred = 0;
+	return i;
 }
 
 struct io_uring_sqe *io_ring_sqe(struct io_ring *r)
@@ -92,6 +123,47 @@ int io_ring_submit_wait(struct io_ring *r, unsigned wait_nr, int timeout_ms)
 	ts.tv_sec = timeout_ms / 1000;
 	ts.tv_nsec = (long long)(timeout_ms % 1000) * 1000000;
 	ret = io_uring_submit_and_wait_timeout(&r->ring, &cqe, wait_nr, &ts, NULL);
+	if (ret == -ETIME)
+		return 0;
+	return ret < 0 ? ret : 0;
+}
+
+#ifndef IORING_FEAT_MIN_TIMEOUT
+#define IORING_FEAT_MIN_TIMEOUT (1U << 15) /* linux 6.12: io_uring_getevents_arg.min_wait_usec */
+#endif
+
+/* what io_uring_submit does before entering (liburing's __io_uring_flush_sq, not exported by
+ * 2.3): publish the SQEs queued since the last submit; returns how many there are. */
+static unsigned io_ring_flush_sq(struct io_ring *r)
+{
+	struct io_uring_sq *sq = &r->ring.sq;
+	unsigned tail = sq->sqe_tail;
+
+	if (sq->sqe_head != tail) {
+		sq->sqe_head = tail;
+		io_uring_smp_store_release(sq->ktail, tail);
+	}
+	return tail - *sq->khead;
+}
+
+int io_ring_submit_wait_batch(struct io_ring *r, unsigned batch, unsigned min_wait_us,
+                              int timeout_ms)
+{
+	struct __kernel_timespec ts;
+	/* liburing 2.3 names min_wait_usec `pad`: same place, same width */
+	struct io_uring_getevents_arg arg = {.sigmask = 0, .sigmask_sz = _NSIG / 8};
+	unsigned flags = IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG;
+	int ret;
+
+	if (!(r->features & IORING_FEAT_MIN_TIMEOUT) || batch <= 1 || min_wait_us == 0 ||
+	    timeout_ms < 0)
+		return io_ring_submit_wait(r, 1, timeout_ms);
+	arg.pad = min_wait_us;
+	ts.tv_sec = timeout_ms / 1000;
+	ts.tv_nsec = (long long)(timeout_ms % 1000) * 1000000;
+	arg.ts = (uint64_t)(uintptr_t)&ts;
+	ret = io_uring_enter2((unsigned)r->ring.ring_fd, io_ring_flush_sq(r), batch, flags,
+	                      (sigset_t *)&arg, sizeof(arg));
 	if (ret == -ETIME)
 		return 0;
 	return ret < 0 ? ret : 0;

@@ -44,6 +44,9 @@ struct io_ring {
 	unsigned features;    /* IORING_FEAT_* reported by the kernel */
 	bool has_msg_ring;    /* IORING_OP_MSG_RING supported (5.18) */
 	bool ready;           /* between a successful init and exit */
+	/* keys of work deferred to the end of this ring pass (io_ring_defer) */
+	uint64_t *deferred;
+	unsigned ndeferred, capdeferred;
 };
 
 /* sets up r on the calling thread; p may be NULL for defaults. */
@@ -61,6 +64,17 @@ struct io_uring_sqe *io_ring_sqe(struct io_ring *r);
  * timeout, -errno otherwise (-EINTR is returned so a signal can stop the loop). */
 int io_ring_submit_wait(struct io_ring *r, unsigned wait_nr, int timeout_ms) IO_MUST_CHECK;
 
+/* Like io_ring_submit_wait(r, 1, timeout_ms), but a pass that would wake for one completion
+ * collects more first: the kernel (IORING_FEAT_MIN_TIMEOUT, 6.12) lets the wait sleep until
+ * batch CQEs are ready or min_wait_us has passed since the call, whichever is first; if nothing
+ * at all is ready by then, it waits on for the first one (up to timeout_ms) and returns at once.
+ * An idle worker is therefore woken by its first completion as before; a busy one handles
+ * completions in batches (one wake-up, one pass of sends) at the price of up to min_wait_us of
+ * latency. Kernels without the feature get io_ring_submit_wait(r, 1, timeout_ms). Same
+ * returns. */
+int io_ring_submit_wait_batch(struct io_ring *r, unsigned batch, unsigned min_wait_us,
+                              int timeout_ms) IO_MUST_CHECK;
+
 /* calls fn on every CQE ready now (at most max; 0: no limit) and retires them with one
  * io_uring_cq_advance. Returns how many were handled. fn may queue SQEs, not wait. */
 typedef void io_cqe_fn(void *arg, const struct io_uring_cqe *cqe);
@@ -70,6 +84,17 @@ unsigned io_ring_reap(struct io_ring *r, io_cqe_fn *fn, void *arg, unsigned max)
  * recv for backpressure, or stop a listener); the cancelled request completes -ECANCELED. The
  * cancel's own CQE carries cancel_ud. */
 int io_ring_cancel(struct io_ring *r, uint64_t ud, uint64_t cancel_ud) IO_MUST_CHECK;
+
+/* Deferred work: the owner notes a key (say, a connection with bytes to send) while it handles a
+ * pass's completions and runs every noted key once before it submits, so that what a pass
+ * produced for one destination leaves in one request instead of one per message. A key noted
+ * twice runs twice (callers dedupe; the runner must be idempotent). 0 or -ENOMEM (the caller
+ * does the work at once instead). */
+int io_ring_defer(struct io_ring *r, uint64_t key) IO_MUST_CHECK;
+/* calls fn(arg, key) for every key noted since the last run, in the order noted, and forgets
+ * them; keys fn notes meanwhile run in the same call. Returns how many ran. */
+typedef void io_defer_fn(void *arg, uint64_t key);
+unsigned io_ring_defer_run(struct io_ring *r, io_defer_fn *fn, void *arg);
 
 /* does this CQE promise more (a multishot request still armed)? When false, re-arm. */
 static inline bool io_cqe_more(const struct io_uring_cqe *cqe);

@@ -1,6 +1,7 @@
 /* io/sendq: bounded send queue of owned 16 KiB chunks. */
 #include "io/sendq.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,7 @@ static int io_sendq_grow(size_t need, struct io_sendq_chunk **list)
 static void io_sendq_copy(struct io_sendq *q, const char *p, size_t n)
 {
 	while (n) {
+		assert(q->tail); /* push() chained the chunks for all n bytes before copying */
 		size_t room = IO_SENDQ_CHUNK_DATA - q->tail->len;
 		size_t k = n < room ? n : room;
 

@@ -41,6 +41,8 @@ struct io_sendq {
 	size_t high_water; /* largest queued seen */
 	size_t in_flight;  /* bytes of the batch handed out, until io_sendq_advance */
 	bool busy;         /* a batch is in flight */
+	bool flush_noted;  /* the owner noted this queue for a flush at the end of its ring pass
+	                    * (io_ring_defer); the owner sets and clears it */
 	/* the batch: the kernel reads these when the SENDMSG is issued, so they live here */
 	struct msghdr msg;
 	struct iovec iov[IO_SENDQ_IOV_MAX];

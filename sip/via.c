@@ -234,6 +234,38 @@ int sip_via_parse(struct slice one, struct sip_via *v)
 	return rc;
 }
 
+/* The params start at the element's first ';': sent-protocol and sent-by hold none (tokens,
+ * digits, an IPv6 reference), so this is where via_parse_fields finds them too. */
+static int via_branch_of(struct slice one, struct slice *branch)
+{
+	struct slice s = slice_trim(one), name, val;
+	const char *semi = s.n ? memchr(s.p, ';', s.n) : NULL;
+	if (semi == NULL)
+		return 0;
+	struct slice rest = slice_trim(slice_sub(s, (size_t)(semi - s.p) + 1, s.n));
+	if (rest.n == 0 || rest.p[0] == ';' || rest.p[rest.n - 1] == ';')
+		return -SIP_E_VIA; /* an empty parameter, as in via_params */
+	while (sip_param_next(&rest, &name, &val) > 0) {
+		if (!via_is_token(name))
+			return -SIP_E_VIA;
+		if (slice_case_eq(name, SLICE_LIT("branch"))) {
+			if (!via_is_token(val))
+				return -SIP_E_VIA;
+			*branch = val; /* the last one wins, as in via_param */
+		}
+	}
+	return 0;
+}
+
+int sip_via_branch(struct slice one, struct slice *branch)
+{
+	*branch = (struct slice){0};
+	int rc = via_branch_of(one, branch);
+	if (rc < 0)
+		*branch = (struct slice){0};
+	return rc;
+}
+
 int sip_via_top(const struct sip_msg *m, struct sip_via *v)
 {
 	const struct sip_hdr *h = sip_msg_get(m, SIP_H_VIA);

@@ -27,6 +27,14 @@ struct sip_via {
  * LWS (including folded CRLF WSP) is allowed around '/', ';', '=' and before sent-by. */
 int sip_via_parse(struct slice one, struct sip_via *v);
 
+/* The branch parameter of one Via element, without parsing the rest: a lookup for the response
+ * path, where the branch is authenticated by its own token (core/proxy.c). Whenever
+ * sip_via_parse accepts `one`, this gives the same branch (empty when there is none, the last
+ * one when repeated). It checks only the parameter list (RFC 3261 25.1 via-params: no empty
+ * parameter, token names, a token branch), so it may find a branch in an element whose
+ * sent-protocol or sent-by sip_via_parse would refuse. 0 or -SIP_E_VIA (*branch empty). */
+int sip_via_branch(struct slice one, struct slice *branch);
+
 /* The first element of the first Via header of m. 0, -SIP_E_MISSING or -SIP_E_VIA. */
 int sip_via_top(const struct sip_msg *m, struct sip_via *v);
 

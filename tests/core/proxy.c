@@ -16,7 +16,7 @@ static struct proxy_tenant tenants[] = {
 };
 static struct proxy_target acme = { .tenant = 1, .host = SLICE_LIT("sip.acme.co"), .port = 5080 };
 static struct proxy_target local = { .tenant = 0, .host = SLICE_LIT("pbx.example.com"), .port = 5061 };
-static struct core_dialpeer peers[2];
+static struct core_dialpeer peers[3];
 static struct proxy_conf conf;
 
 static void setup(void)
@@ -27,10 +27,12 @@ static void setup(void)
 	cr_assert_eq(core_dialpeer_compile(SLICE_LIT("1..."), &peers[0].pattern, &at), 0);
 	peers[1] = (struct core_dialpeer){ .tag = 200, .target = &local };
 	cr_assert_eq(core_dialpeer_compile(SLICE_LIT("2..."), &peers[1].pattern, &at), 0);
+	peers[2] = (struct core_dialpeer){ .tag = 300, .target = &acme };
+	cr_assert_eq(core_dialpeer_compile(SLICE_LIT("96T"), &peers[2].pattern, &at), 0);
 	conf.tenants = tenants;
 	conf.ntenants = 2;
 	conf.peers = peers;
-	conf.npeers = 2;
+	conf.npeers = 3;
 }
 
 TestSuite(core_proxy, .init = setup);
@@ -161,6 +163,85 @@ Test(core_proxy, responses_go_back_over_the_named_connection)
 	scan(&resp, text, (size_t)n);
 	cr_assert_eq(proxy_response(&conf, &up, &resp.m, &r), 0);
 	cr_assert_eq(r.verdict, PROXY_DROP);
+}
+
+/* a 180 to the forwarded INVITE with the Via lines `vias`, where "@B" stands for our branch */
+static struct proxy_decision *answer_with_vias(const struct proxy_decision *d, const char *vias,
+					       struct scanned *resp)
+{
+	static struct proxy_decision r;
+	char head[512], text[2048];
+	const char *at = strstr(vias, "@B");
+	cr_assert(at != NULL);
+	int n = snprintf(head, sizeof(head), "%.*s%.*s%s", (int)(at - vias), vias,
+			 (int)PROXY_BRANCH_LEN, d->branch, at + 2);
+	cr_assert(n > 0 && (size_t)n < sizeof(head));
+	n = snprintf(text, sizeof(text),
+		     "SIP/2.0 180 Ringing" CRLF "%s"
+		     "From: <sip:2000@pbx.example.com>;tag=a1" CRLF
+		     "To: <sip:1000@cube.example.com>;tag=b2" CRLF "Call-ID: call-1@pbx" CRLF
+		     "CSeq: 1 INVITE" CRLF "Content-Length: 0" CRLF CRLF,
+		     head);
+	scan(resp, text, (size_t)n);
+	struct proxy_in up = { .conn = 77, .tenant = 1 };
+	cr_assert_eq(proxy_response(&conf, &up, &resp->m, &r), 0);
+	return &r;
+}
+
+/* RFC 3261 7.3.1: "Via: a, b" is "Via: a" "Via: b"; the top two elements are found however
+ * they are laid out, quoted commas included, and the caller's Via ends up on top */
+Test(core_proxy, response_via_layouts)
+{
+	static struct scanned in, out, resp, fwd;
+	static struct proxy_decision d;
+	static const char *const ours[] = {
+		"Via: SIP/2.0/TLS 203.0.113.254:5080;branch=@B, "
+		"SIP/2.0/TLS 10.1.1.1:5061;branch=z9hG4bKcaller1" CRLF,
+		"Via: SIP/2.0/TLS 203.0.113.254:5080;branch=@B," CRLF
+		"Via: SIP/2.0/TLS 10.1.1.1:5061;branch=z9hG4bKcaller1, SIP/2.0/TLS b.example" CRLF,
+		"Via: SIP/2.0/TLS 203.0.113.254:5080;branch=@B , ,"
+		"SIP/2.0/TLS 10.1.1.1:5061;branch=z9hG4bKcaller1" CRLF,
+		"Via: SIP/2.0/TLS 203.0.113.254:5080;x=\"a,b\";branch=@B" CRLF
+		"Via: SIP/2.0/TLS 10.1.1.1:5061;branch=z9hG4bKcaller1" CRLF,
+		"Via: SIP/2.0/TLS 203.0.113.254:5080;branch=@B" CRLF
+		"Via: SIP/2.0/TLS 10.1.1.1:5061;x=\"<,>\";branch=z9hG4bKcaller1" CRLF,
+	};
+	forward_invite(&in, &d, &out);
+	for (size_t i = 0; i < sizeof(ours) / sizeof(*ours); i++) {
+		struct proxy_decision *r = answer_with_vias(&d, ours[i], &resp);
+		cr_assert_eq(r->verdict, PROXY_TO_CONN, "layout %zu: %s", i, proxy_reason_str(r->reason));
+		cr_assert_eq(r->conn, 0x0100000200000003ull, "layout %zu", i);
+		output(r, &fwd);
+		struct sip_via v;
+		cr_assert_eq(sip_via_top(&fwd.m, &v), 0, "layout %zu", i);
+		cr_assert(eq(v.branch, "z9hG4bKcaller1"), "layout %zu: our Via is not gone", i);
+	}
+}
+
+/* what is not a Via pair of ours is dropped: ours alone (no Via left to answer over), ours
+ * below another, or the caller's Via changed to one without a branch or with a broken one */
+Test(core_proxy, response_via_pairs_not_ours)
+{
+	static struct scanned in, out, resp;
+	static struct proxy_decision d;
+	static const char *const not_ours[] = {
+		"Via: SIP/2.0/TLS 203.0.113.254:5080;branch=@B" CRLF,
+		"Via: SIP/2.0/TLS 203.0.113.254:5080;branch=@B," CRLF,
+		"Via: SIP/2.0/TLS 10.1.1.1:5061;branch=z9hG4bKcaller1" CRLF
+		"Via: SIP/2.0/TLS 203.0.113.254:5080;branch=@B" CRLF,
+		"Via: SIP/2.0/TLS 203.0.113.254:5080;branch=@B" CRLF
+		"Via: SIP/2.0/TLS 10.1.1.1:5061" CRLF,
+		"Via: SIP/2.0/TLS 203.0.113.254:5080;branch=@B" CRLF
+		"Via: SIP/2.0/TLS 10.1.1.1:5061;branch=z9hG4bKcaller1;" CRLF,
+		"Via: SIP/2.0/TLS 203.0.113.254:5080;branch=x@B" CRLF
+		"Via: SIP/2.0/TLS 10.1.1.1:5061;branch=z9hG4bKcaller1" CRLF,
+	};
+	forward_invite(&in, &d, &out);
+	for (size_t i = 0; i < sizeof(not_ours) / sizeof(*not_ours); i++) {
+		struct proxy_decision *r = answer_with_vias(&d, not_ours[i], &resp);
+		cr_assert_eq(r->verdict, PROXY_DROP, "case %zu forwarded", i);
+		cr_assert_eq(r->reason, PROXY_R_VIA_NOT_OURS, "case %zu", i);
+	}
 }
 
 Test(core_proxy, upstream_100_is_absorbed)
@@ -386,4 +467,143 @@ Test(core_proxy, local_reply_is_stable_and_tagged)
 	struct sip_addr to;
 	cr_assert_eq(sip_addr_parse(sip_msg_get(&rep.m, SIP_H_TO)->value, &to), 0);
 	cr_assert_eq(to.tag.n, 16);
+}
+
+Test(core_proxy, local_reply_tag_is_lowercase_hex_of_the_dialog)
+{
+	static struct scanned req, other, rep, rep2;
+	scan(&req, invite, sizeof(invite) - 1);
+	char moved[sizeof(invite)];
+	memcpy(moved, invite, sizeof(invite));
+	memcpy(strstr(moved, "call-1@pbx"), "call-2@pbx", 10); /* another dialog, same length */
+	scan(&other, moved, sizeof(invite) - 1);
+	char a[1024], b[1024];
+	int na = proxy_reply(&conf, &req.m, 408, a, sizeof(a));
+	int nb = proxy_reply(&conf, &other.m, 408, b, sizeof(b));
+	cr_assert_gt(na, 0);
+	cr_assert_gt(nb, 0);
+	scan(&rep, a, (size_t)na);
+	struct sip_addr to, to2;
+	cr_assert_eq(sip_addr_parse(sip_msg_get(&rep.m, SIP_H_TO)->value, &to), 0);
+	for (size_t i = 0; i < to.tag.n; i++)
+		cr_assert(strchr("0123456789abcdef", to.tag.p[i]) && to.tag.p[i],
+			  "tag %.*s: 16 lowercase hex digits", SLICE_FMT(to.tag));
+	scan(&rep2, b, (size_t)nb);
+	cr_assert_eq(sip_addr_parse(sip_msg_get(&rep2.m, SIP_H_TO)->value, &to2), 0);
+	cr_assert_eq(to2.tag.n, 16);
+	cr_assert_neq(memcmp(to.tag.p, to2.tag.p, 16), 0, "another Call-ID, another tag");
+}
+
+Test(core_proxy, our_via_below_another_is_still_a_loop)
+{
+	static struct scanned in, out, again;
+	static struct proxy_decision d, r;
+	forward_invite(&in, &d, &out);
+	/* it went through another proxy, which put its Via on top of ours */
+	static char buf[4096];
+	const char *via = strstr(out.buf, "Via: ");
+	cr_assert_not_null(via);
+	size_t head = (size_t)(via - out.buf);
+	const char extra[] = "Via: SIP/2.0/TLS other.example;branch=z9hG4bKother" CRLF;
+	memcpy(buf, out.buf, head);
+	memcpy(buf + head, extra, sizeof(extra) - 1);
+	memcpy(buf + head + sizeof(extra) - 1, via, out.m.raw.n - head);
+	scan(&again, buf, out.m.raw.n + sizeof(extra) - 1);
+	struct proxy_in up = { .conn = 77, .tenant = 1 };
+	proxy_request(&conf, &up, &again.m, &r);
+	cr_assert_eq(r.verdict, PROXY_REPLY);
+	cr_assert_eq(r.code, 482);
+	/* a branch that only looks like ours (our prefix, a token that does not verify) is not */
+	char *tok = strstr(buf, PROXY_BRANCH_PREFIX);
+	cr_assert_not_null(tok);
+	tok[sizeof(PROXY_BRANCH_PREFIX) - 1] ^= 1;
+	scan(&again, buf, out.m.raw.n + sizeof(extra) - 1);
+	proxy_request(&conf, &up, &again.m, &r);
+	cr_assert_neq(r.code, 482, "a forged branch is not a loop");
+}
+
+/* the values we write, byte for byte, for an IPv6 tenant: brackets, port, token lengths */
+Test(core_proxy, ipv6_tenant_via_and_record_route_exact)
+{
+	static struct proxy_tenant v6[] = {
+		{ .tag = 0, .host = SLICE_LIT("2001:db8::1"), .port = 5061, .sips = false },
+	};
+	static struct proxy_target t6 = { .tenant = 0, .host = SLICE_LIT("2001:db8::2"), .port = 0 };
+	static struct core_dialpeer p6[1];
+	static struct proxy_conf c6;
+	static struct scanned in, out;
+	static struct proxy_decision d;
+	size_t at;
+	c6 = conf;
+	p6[0] = (struct core_dialpeer){ .tag = 7, .target = &t6 };
+	cr_assert_eq(core_dialpeer_compile(SLICE_LIT("1..."), &p6[0].pattern, &at), 0);
+	c6.tenants = v6;
+	c6.ntenants = 1;
+	c6.peers = p6;
+	c6.npeers = 1;
+	scan(&in, invite, sizeof(invite) - 1);
+	struct proxy_in from = { .conn = 5, .tenant = 0 };
+	cr_assert_eq(proxy_request(&c6, &from, &in.m, &d), 0);
+	cr_assert_eq(d.verdict, PROXY_TO_TARGET, "%s", proxy_reason_str(d.reason));
+	output(&d, &out);
+	cr_assert(eq(out.m.ruri, "sip:1000@[2001:db8::2]"), "%.*s", SLICE_FMT(out.m.ruri));
+	char want[200];
+	int n = snprintf(want, sizeof(want), "SIP/2.0/TLS [2001:db8::1]:5061;branch=%.*s",
+			 (int)PROXY_BRANCH_LEN, d.branch);
+	const struct sip_hdr *via = sip_msg_get(&out.m, SIP_H_VIA);
+	cr_assert(slice_eq(via->value, slice_make(want, (size_t)n)), "%.*s", SLICE_FMT(via->value));
+	const struct sip_hdr *rr = sip_msg_get(&out.m, SIP_H_RECORD_ROUTE);
+	struct slice pre = SLICE_LIT("<sip:[2001:db8::1]:5061;transport=tls;lr;sd=b;sp=7;sc=");
+	cr_assert(slice_case_prefix(rr->value, pre), "%.*s", SLICE_FMT(rr->value));
+	cr_assert_eq(rr->value.n, pre.n + CORE_TOKEN_LEN + 1, "a %d-character token, then '>'",
+		     CORE_TOKEN_LEN);
+	cr_assert_null(sip_msg_next(&out.m, rr), "one tenant: one entry");
+}
+
+Test(core_proxy, a_host_too_long_for_the_via_is_500_not_cut)
+{
+	static char big[380];
+	memset(big, 'h', sizeof(big));
+	static struct proxy_tenant lt[2];
+	static struct proxy_conf cl;
+	static struct scanned in;
+	static struct proxy_decision d;
+	lt[0] = tenants[0];
+	lt[1] = tenants[1];
+	lt[1].host = slice_make(big, sizeof(big));
+	cl = conf;
+	cl.tenants = lt;
+	scan(&in, invite, sizeof(invite) - 1);
+	struct proxy_in from = { .conn = 5, .tenant = 0 };
+	cr_assert_eq(proxy_request(&cl, &from, &in.m, &d), 0);
+	cr_assert_eq(d.verdict, PROXY_REPLY);
+	cr_assert_eq(d.code, 500);
+	cr_assert_eq(d.reason, PROXY_R_EDIT);
+}
+
+/* RFC 3261 19.1.6: a tel: number toward a sip(s): target becomes the user part, its parameters
+ * with it, ";user=phone" after the host, and "#" (not a SIP user character) %-escaped; the
+ * forward must scan as a request with a parseable Request-URI (fuzz_proxy found it did not) */
+Test(core_proxy, tel_number_becomes_an_escaped_user_part)
+{
+	static struct scanned in, out;
+	static struct proxy_decision d;
+	static const char tel[] =
+		"INVITE tel:967##;phone-context=example.com SIP/2.0" CRLF
+		"Via: SIP/2.0/TLS 10.1.1.1:5061;branch=z9hG4bKtel1" CRLF
+		"From: <sip:2000@pbx.example.com>;tag=a1" CRLF
+		"To: <tel:967##>" CRLF
+		"Call-ID: tel-1@pbx" CRLF
+		"CSeq: 1 INVITE" CRLF
+		"Content-Length: 0" CRLF CRLF;
+	scan(&in, tel, sizeof(tel) - 1);
+	struct proxy_in from = { .conn = 0x0100000200000003ull, .tenant = 0 };
+	cr_assert_eq(proxy_request(&conf, &from, &in.m, &d), 0);
+	cr_assert_eq(d.verdict, PROXY_TO_TARGET, "%s", proxy_reason_str(d.reason));
+	output(&d, &out);
+	cr_assert(eq(out.m.ruri, "sips:967%23%23;phone-context=example.com@sip.acme.co:5080;user=phone"),
+		  "%.*s", SLICE_FMT(out.m.ruri));
+	struct sip_uri u;
+	cr_assert_eq(sip_uri_parse(out.m.ruri, &u), 0);
+	cr_assert(eq(u.user, "967%23%23;phone-context=example.com"), "%.*s", SLICE_FMT(u.user));
 }

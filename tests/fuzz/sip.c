@@ -89,8 +89,12 @@ static void fuzz_elements(const struct sip_msg *m, enum sip_hdr_id id)
 			if (id != SIP_H_VIA) {
 				fuzz_addr(item);
 			} else if (sip_via_parse(item, &v) == 0) {
+				struct slice b;
 				fuzz_inside(v.host, item, "via host");
 				fuzz_inside(v.branch, item, "via branch");
+				/* the response path's branch-only lookup agrees with the full parse */
+				if (sip_via_branch(item, &b) != 0 || !slice_eq(b, v.branch))
+					abort();
 			}
 		}
 	}

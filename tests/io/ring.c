@@ -201,3 +201,72 @@ Test(io_ring, exit_twice_is_safe)
 	io_ring_exit(&r);
 	cr_assert_not(r.ready);
 }
+
+struct ran {
+	uint64_t first[4]; /* the first keys run, in order */
+	uint64_t last;
+	unsigned n;
+	struct io_ring *r;
+};
+
+/* records each key; key 1 notes key 100 while running (a flush that queues another) */
+static void run_key(void *arg, uint64_t key)
+{
+	struct ran *rn = arg;
+
+	if (rn->n < 4)
+		rn->first[rn->n] = key;
+	rn->last = key;
+	rn->n++;
+	if (key == 1)
+		cr_assert_eq(io_ring_defer(rn->r, 100), 0);
+}
+
+Test(io_ring, deferred_keys_run_once_in_order)
+{
+	struct io_ring r;
+	struct ran rn = {.n = 0, .r = &r};
+
+	io_test_ring(&r, NULL);
+	cr_assert_eq(io_ring_defer_run(&r, run_key, &rn), 0, "nothing noted: nothing runs");
+	for (uint64_t k = 1; k <= 70; k++) /* past the first array size (64): it grows */
+		cr_assert_eq(io_ring_defer(&r, k), 0);
+	cr_assert_eq(io_ring_defer_run(&r, run_key, &rn), 71,
+	             "70 noted, and one noted while running");
+	cr_assert_eq(rn.n, 71);
+	cr_assert_eq(rn.first[0], 1);
+	cr_assert_eq(rn.first[1], 2);
+	cr_assert_eq(rn.first[3], 4);
+	cr_assert_eq(rn.last, 100, "a key noted while running runs in the same call, last");
+	rn.n = 0;
+	cr_assert_eq(io_ring_defer_run(&r, run_key, &rn), 0, "a run forgets what it ran");
+	cr_assert_eq(rn.n, 0);
+	io_ring_exit(&r);
+	cr_assert_null(r.deferred, "exit frees the notes");
+	cr_assert_eq(r.ndeferred, 0);
+}
+
+/* the batched wait: completions already there come back (after at most min_wait), and an idle
+ * ring still honours the timeout; on kernels without min_wait this is the plain wait */
+Test(io_ring, batched_wait_returns_ready_completions)
+{
+	struct io_ring r;
+	struct reaped rp = {.n = 0};
+	uint64_t t0;
+
+	io_test_ring(&r, NULL);
+	queue_nops(&r, 5, 10, 3);
+	t0 = io_test_now_ms();
+	cr_assert_eq(io_ring_submit_wait_batch(&r, 32, 2000, 5000), 0);
+	cr_assert_lt(io_test_now_ms() - t0, 1000,
+	             "3 of 32 ready: back after min_wait, not timeout");
+	io_ring_reap(&r, record, &rp, 0);
+	cr_assert_eq(rp.n, 3);
+	cr_assert_eq(io_ud_id(rp.ud[2]), 12);
+	t0 = io_test_now_ms();
+	cr_assert_eq(io_ring_submit_wait_batch(&r, 32, 10000, 50), 0, "a timeout is not an error");
+	cr_assert_geq(io_test_now_ms() - t0, 40);
+	cr_assert_lt(io_test_now_ms() - t0, 2000, "the timeout bounds the wait, min_wait does not");
+	cr_assert_eq(io_ring_reap(&r, record, &rp, 0), 0);
+	io_ring_exit(&r);
+}

@@ -249,3 +249,25 @@ Test(io_sendq, submit_over_loopback, .timeout = 30)
 	close(lfd);
 	io_ring_exit(&r);
 }
+
+/* the owner's flush note (io_ring_defer) belongs to the owner: init clears it, but a queue that
+ * empties (and frees its chunks) keeps it, so a connection is never noted twice in one pass */
+Test(io_sendq, flush_note_survives_draining)
+{
+	struct io_sendq q;
+	size_t len = 0;
+
+	io_sendq_init(&q, 0);
+	cr_assert_not(q.flush_noted);
+	q.flush_noted = true;
+	push_pattern(&q, 0, 100);
+	cr_assert_not_null(io_sendq_batch(&q, &len));
+	cr_assert_eq(io_sendq_advance(&q, len), 0);
+	cr_assert_eq(q.queued, 0);
+	cr_assert_null(q.head, "an empty queue keeps no chunk");
+	cr_assert(q.flush_noted, "emptying the queue left the note alone");
+	io_sendq_free(&q);
+	cr_assert(q.flush_noted);
+	io_sendq_init(&q, 0);
+	cr_assert_not(q.flush_noted, "a new queue starts without a note");
+}

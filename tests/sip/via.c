@@ -325,3 +325,94 @@ Test(sip_via, top_malformed)
 	     &m);
 	cr_assert_eq(sip_via_top(&m, &v), -SIP_E_VIA);
 }
+
+/* ---- sip_via_branch: the branch alone, for the response path ------------------------------ */
+
+static int branch_of(const char *lit, struct slice *b)
+{
+	struct slice in = guarded(lit);
+	int rc = sip_via_branch(in, b);
+	cr_assert(inside(*b, in), "branch of %s is not inside the input", lit);
+	return rc;
+}
+
+/* every element sip_via_parse accepts gives the same branch; the refused ones here are refused
+ * for their parameters, which the lookup checks too */
+Test(sip_via_branch, agrees_with_the_full_parse)
+{
+	static const char *const ok[] = {
+	    "SIP/2.0/TLS 10.0.0.1:5061;branch=z9hG4bK776asdhds",
+	    "SIP/2.0/TLS proxy.example.net:5061;branch=z9hG4bK-stls-abcdefghijklmnopqrstuvw",
+	    "SIP/2.0/TCP [2001:db8::9:1]:6050;received=192.0.2.1;branch=z9hG4bKf;rport=1",
+	    "SIP/2.0/UDP host.example.com;rport",
+	    "SIP/2.0/TLS a.example.com ; BRANCH = z9hG4bKcase ; ttl=1",
+	    "SIP/2.0/TLS a.example.com;branch=first;x=y;branch=second",
+	    "SIP/2.0/TLS a.example.com;x=\"a;branch=quoted\";branch=z9hG4bKreal",
+	    "  SIP / 2.0 / TLS a.example.com\r\n ;branch=z9hG4bKfolded  ",
+	};
+	static const char *const bad_params[] = {
+	    "SIP/2.0/TLS a.example.com;",
+	    "SIP/2.0/TLS a.example.com;;branch=z9hG4bKx",
+	    "SIP/2.0/TLS a.example.com;branch=z9hG4bKx;",
+	    "SIP/2.0/TLS a.example.com;branch=\"z9hG4bKquoted\"",
+	    "SIP/2.0/TLS a.example.com;branch=a b",
+	    "SIP/2.0/TLS a.example.com;bra{nch=z9hG4bKx",
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
+		struct sip_via v;
+		struct slice b;
+		parse_ok(ok[i], &v);
+		cr_assert_eq(branch_of(ok[i], &b), 0, "refused %s", ok[i]);
+		cr_assert(slice_eq(b, v.branch), "branch of %s differs from the parse", ok[i]);
+	}
+	for (size_t i = 0; i < sizeof(bad_params) / sizeof(*bad_params); i++) {
+		struct slice b;
+		parse_bad(bad_params[i]);
+		cr_expect_eq(branch_of(bad_params[i], &b), -SIP_E_VIA, "accepted %s",
+		             bad_params[i]);
+		cr_expect_eq(b.n, 0, "left a branch after refusing %s", bad_params[i]);
+	}
+}
+
+Test(sip_via_branch, values)
+{
+	struct slice b;
+	cr_assert_eq(branch_of("SIP/2.0/TLS a.example.com;branch=first;branch=second", &b), 0);
+	cr_assert(eq(b, "second"), "the last branch wins, as in sip_via_parse");
+	cr_assert_eq(branch_of("SIP/2.0/TLS a.example.com:5061", &b), 0);
+	cr_assert_eq(b.n, 0, "no parameters: no branch");
+	cr_assert_eq(branch_of("SIP/2.0/TLS a.example.com;rport;received=192.0.2.1", &b), 0);
+	cr_assert_eq(b.n, 0, "parameters without a branch: no branch");
+	cr_assert_eq(branch_of("SIP/2.0/TLS a.example.com;branchx=z9hG4bKnot", &b), 0);
+	cr_assert_eq(b.n, 0, "a longer name is not the branch");
+	cr_assert_eq(branch_of("SIP/2.0/TLS a.example.com;x=\"branch=z9hG4bKin;q\"", &b), 0);
+	cr_assert_eq(b.n, 0, "a branch inside a quoted value is not one");
+}
+
+Test(sip_via_branch, malformed)
+{
+	struct slice b;
+	cr_assert_eq(branch_of("", &b), 0);
+	cr_assert_eq(b.n, 0);
+	cr_assert_eq(branch_of(";", &b), -SIP_E_VIA);
+	cr_assert_eq(branch_of(";branch", &b), -SIP_E_VIA, "a branch without a value");
+	cr_assert_eq(b.n, 0);
+	cr_assert_eq(branch_of(";branch=", &b), -SIP_E_VIA);
+	cr_assert_eq(branch_of("x;branch=z9hG4bKa;=v", &b), -SIP_E_VIA, "an empty name");
+	cr_assert_eq(b.n, 0, "a refused element leaves no branch, even one found before");
+	cr_assert_eq(branch_of("x;branch=z9hG4bKa\r\n;branch=b\"", &b), -SIP_E_VIA);
+	cr_assert_eq(b.n, 0);
+}
+
+/* a lookup, not a validator: what sip_via_parse refuses outside the parameters is not looked
+ * at (the response path authenticates the branch with its token instead) */
+Test(sip_via_branch, does_not_check_sent_by)
+{
+	struct slice b;
+	parse_bad("SIP/2.0 nohost;branch=z9hG4bKx");
+	cr_assert_eq(branch_of("SIP/2.0 nohost;branch=z9hG4bKx", &b), 0);
+	cr_assert(eq(b, "z9hG4bKx"));
+	parse_bad("SIP/2.0/TLS a.example.com:99999;branch=z9hG4bKport");
+	cr_assert_eq(branch_of("SIP/2.0/TLS a.example.com:99999;branch=z9hG4bKport", &b), 0);
+	cr_assert(eq(b, "z9hG4bKport"));
+}
