@@ -213,6 +213,17 @@ int tls_conn_ktls_rx13(struct tls_conn *c)
 	return 0;
 }
 
+int tls_conn_shed(struct tls_conn *c)
+{
+	if (!c->ssl || c->rec.rx != TLS_RL_KERNEL || c->rec.tx != TLS_RL_KERNEL)
+		return -EOPNOTSUPP;
+	/* info's strings are OpenSSL's static tables (protocol and cipher names), not the SSL's */
+	SSL_free(c->ssl); /* the socket BIO is BIO_NOCLOSE: the fd and its kTLS state stay */
+	c->ssl = c->rec.ssl = NULL;
+	tls_keylog_sink_clear(&c->secrets);
+	return 0;
+}
+
 enum tls_step tls_conn_handshake_step(struct tls_conn *c, uint64_t now_ns)
 {
 	int rc, err;

@@ -53,8 +53,8 @@ struct tls_conn_info {
 };
 
 struct tls_conn {
-	SSL *ssl;
-	int fd; /* borrowed: the caller closes it */
+	SSL *ssl; /* NULL after tls_conn_shed */
+	int fd;   /* borrowed: the caller closes it */
 	bool server;
 	uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0 = none */
 	enum tls_conn_error error;
@@ -84,6 +84,12 @@ enum tls_step tls_conn_handshake_step(struct tls_conn *c, uint64_t now_ns);
  * connection stays on the user twin). A KeyUpdate the user twin processed before the switch
  * would make the kernel's key stale: it fails to decrypt (EBADMSG) and the connection closes. */
 int tls_conn_ktls_rx13(struct tls_conn *c) __attribute__((warn_unused_result));
+/* once the kernel has both directions, OpenSSL has nothing left to do for c: frees the SSL
+ * object (an idle connection then costs only our own state; issue 7). c->info (version, cipher,
+ * group, peer identity) stays, and so does everything the record layer still does: kernel
+ * receive with control records (tls_record_recv_kdata / _kmsg) and close_notify
+ * (tls_record_close). 0 (c->ssl is NULL now), -EOPNOTSUPP (a direction is on the user twin). */
+int tls_conn_shed(struct tls_conn *c) __attribute__((warn_unused_result));
 /* frees the SSL and the record layer and wipes the secrets; does not close the fd. */
 void tls_conn_free(struct tls_conn *c);
 

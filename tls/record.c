@@ -135,7 +135,8 @@ static int recv_user(struct tls_record *r, struct slice in, void *out, size_t ca
 		res->status = TLS_RX_CLOSED;
 		return 0;
 	}
-	ERR_clear_error();
+	if (ERR_peek_error()) /* clearing an empty queue costs more than looking (profile) */
+		ERR_clear_error();
 	rc = SSL_read_ex(r->ssl, out, cap, &got);
 	if (rc == 1) {
 		res->status = TLS_RX_DATA;
@@ -189,17 +190,17 @@ int tls_record_recv(struct tls_record *r, struct slice in, void *out, size_t cap
 	return rc;
 }
 
-int tls_record_recv_kmsg(struct tls_record *r, const struct tls_ktls_rxmsg *m, size_t n,
-                         struct tls_rx_result *res)
+/* one record that came through kernel receive, classified as ev, its bytes at data[0..n) */
+static int recv_kernel_event(struct tls_record *r, struct tls_ktls_rx_event ev, const void *data,
+                             size_t n, struct tls_rx_result *res)
 {
-	struct tls_ktls_rx_event ev = tls_ktls_rxmsg_event(m, n);
 	*res = (struct tls_rx_result){.status = TLS_RX_MORE};
 	if (r->rx != TLS_RL_KERNEL)
 		return -EINVAL;
 	switch (ev.kind) {
 	case TLS_KTLS_RX_DATA:
 		res->status = n ? TLS_RX_DATA : TLS_RX_MORE;
-		res->plain = slice_make(m->iov.iov_base, n);
+		res->plain = slice_make(data, n);
 		break;
 	case TLS_KTLS_RX_CLOSE:
 		r->closed = true;
@@ -222,6 +223,25 @@ int tls_record_recv_kmsg(struct tls_record *r, const struct tls_ktls_rxmsg *m, s
 		break;
 	}
 	return 0;
+}
+
+int tls_record_recv_kmsg(struct tls_record *r, const struct tls_ktls_rxmsg *m, size_t n,
+                         struct tls_rx_result *res)
+{
+	return recv_kernel_event(r, tls_ktls_rxmsg_event(m, n), m->iov.iov_base, n, res);
+}
+
+int tls_record_recv_kdata(struct tls_record *r, const struct msghdr *msg, const void *data,
+                          size_t n, struct tls_rx_result *res)
+{
+	struct tls_ktls_rx_event ev = {.kind = TLS_KTLS_RX_DATA};
+	uint8_t type;
+	int rc = tls_ktls_cmsg_record_type(msg, &type);
+	if (rc == 0)
+		ev = tls_ktls_classify(type, data, n);
+	else if (rc != -ENOENT) /* truncated control data: the type is unknown */
+		ev.kind = TLS_KTLS_RX_PROTOCOL;
+	return recv_kernel_event(r, ev, data, n, res);
 }
 
 bool tls_record_rx_pending(const struct tls_record *r)
@@ -251,7 +271,8 @@ static int ssl_write_all(struct tls_record *r, const void *p, size_t n)
 	size_t done = 0;
 	if (n == 0)
 		return 0;
-	ERR_clear_error();
+	if (ERR_peek_error()) /* as in recv_user: SSL_get_error needs an empty queue */
+		ERR_clear_error();
 	/* a memory BIO takes everything: SSL_write_ex writes all of it as records of <= 2^14 */
 	if (SSL_write_ex(r->ssl, p, n, &done) != 1 || done != n) {
 		ERR_clear_error();
@@ -302,7 +323,7 @@ static void tx_refill(struct tls_record *r)
 	size_t pend = BIO_ctrl_pending(r->wmem);
 	r->out.off = r->out.len = 0;
 	if (pend == 0) {
-		if (r->out.cap > 4 * RECORD_MAX) { /* a burst is over: give the memory back */
+		if (r->out.cap > 4ul * RECORD_MAX) { /* a burst is over: give the memory back */
 			free(r->out.buf);
 			r->out.buf = NULL;
 			r->out.cap = 0;

@@ -103,6 +103,11 @@ int tls_record_recv(struct tls_record *r, struct slice in, void *out, size_t cap
  * KeyUpdate -> the matching status. */
 int tls_record_recv_kmsg(struct tls_record *r, const struct tls_ktls_rxmsg *m, size_t n,
                          struct tls_rx_result *res) __attribute__((warn_unused_result));
+/* kernel twin, when the recvmsg used a provided buffer (io_uring IOSQE_BUFFER_SELECT): the
+ * record type comes from msg's control data, the n bytes are at data. Same results as
+ * tls_record_recv_kmsg; DATA's view is data itself. */
+int tls_record_recv_kdata(struct tls_record *r, const struct msghdr *msg, const void *data,
+                          size_t n, struct tls_rx_result *res) __attribute__((warn_unused_result));
 /* does the user twin hold plaintext or unprocessed records already (call recv with empty in)? */
 bool tls_record_rx_pending(const struct tls_record *r);
 /* user RX: how many records OpenSSL has consumed since setup, when that is exactly known: no

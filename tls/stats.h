@@ -15,6 +15,14 @@ struct tls_stats {
 	uint64_t server_handshake_failures; /* any failed inbound handshake */
 	uint64_t client_identity_failures;  /* of those: cn-san server-certificate checks */
 	uint64_t server_identity_failures;  /* of those: cn-san client-certificate checks */
+	/* kernel TLS (issue 7, docs/record-layer.md) */
+	uint64_t ktls_rx13_installs; /* TLS 1.3 receive keys we installed in the kernel */
+	uint64_t ktls_rx13_failures; /* ... that failed: that connection stays on the user path */
+	uint64_t ssl_shed;           /* SSL objects freed: the kernel had both directions */
+	uint64_t alerts_received;    /* error alerts from peers: closed, alert logged */
+	uint64_t keyupdates;         /* KeyUpdate on kernel receive (6.1 cannot re-key): closed */
+	uint64_t tickets_discarded;  /* NewSessionTicket records on kernel receive, dropped */
+	uint64_t record_errors;      /* bad records on receive: decryption or protocol failures */
 };
 
 #endif

@@ -10,6 +10,8 @@
 #   /ktlsvm/modules     the .ko files to insmod, dependencies first
 #   /ktlsvm/tests       binary names (one a line), found in /ktlsvm/bin/
 #   /ktlsvm/args        extra Criterion arguments, one a line
+#   /ktlsvm/scriptlist  shell scripts (one a line) in /ktlsvm/scripts/, run after the binaries
+#   /ktlsvm/env         their environment (export lines)
 #   /ktlsvm/fatal_skip  an awk regex: a skipped test whose reason matches it is a failure
 #                       (inside the VM a kernel-mode test has no excuse to skip)
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin LANG=C
@@ -27,6 +29,9 @@ mount -t tmpfs -o mode=1777 shm /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmp /tmp
 ip link set lo up
+# a host name: without one the kernel says "(none)", which is no valid SIP host (siptlsd puts
+# it in its Via sent-by, and the UAS's responses then fail to parse as ours)
+hostname ktlsvm.test
 say "kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) cpus, up $(up)s"
 
 # "exists" is fine: a module the kernel already pulled in through request_module()
@@ -83,6 +88,18 @@ for name in $(cat /ktlsvm/tests); do
 	t0=$(up)
 	{
 		"/ktlsvm/bin/$name" "$@" </dev/null 2>&1
+		echo $? >"/tmp/$name.rc"
+	} | tee "/tmp/$name.out" | sed "s/^/[$name] /"
+	secs=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }')
+	verdict "$name" "$(cat "/tmp/$name.rc" 2>/dev/null || echo none)" "$secs"
+done
+# scripts (run.sh --script): busybox sh, TAP on stdout, judged like a binary (no skips allowed
+# to pass for a missing module either); /ktlsvm/env holds their --env settings
+for name in $(cat /ktlsvm/scriptlist 2>/dev/null); do
+	say "run $name at $(up)s"
+	t0=$(up)
+	{
+		(. /ktlsvm/env && exec sh "/ktlsvm/scripts/$name") </dev/null 2>&1
 		echo $? >"/tmp/$name.rc"
 	} | tee "/tmp/$name.out" | sed "s/^/[$name] /"
 	secs=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }')

@@ -14,6 +14,13 @@
 #   --log FILE         keep the console here (default: only in the work dir, removed at exit)
 #   --keep             keep the work dir (initramfs, console) and print its path
 #   --quiet            do not echo the console live, print only the summary
+#   --extra FILE       also put executable FILE (and its libraries) in the guest's /ktlsvm/bin,
+#                      without running it (for scripts: siptlsd, siptlsctl, siptls-bench)
+#   --script FILE      run shell script FILE in the guest after the binaries (busybox sh); it
+#                      prints TAP and gets a verdict line like a binary (e.g. e2e.sh)
+#   --pki              a throwaway test PKI (scripts/mkpki.sh: ca, proxy, uas, uac) in the
+#                      guest's /ktlsvm/data
+#   --env NAME=VALUE   exported to the scripts in the guest (repeatable)
 # Environment (all optional):
 #   KTLSVM_CACHE     kernel cache (default /var/cache/siptls-ktlsvm, or
 #                    ~/.cache/siptls-ktlsvm when that is not writable)
@@ -23,7 +30,7 @@
 #   KTLSVM_MEM       guest MiB (default 1536)       KTLSVM_SMP  guest CPUs (default 2)
 #   KTLSVM_APPEND    extra kernel command line (default mitigations=off: the guest runs only
 #                    our tests, so speculation defences buy nothing there)
-#   KTLSVM_TIMEOUT   seconds before qemu is killed (default 600)
+#   KTLSVM_TIMEOUT   seconds before qemu is killed (default 800)
 #   KTLSVM_TEST_TIMEOUT  Criterion --timeout per test, seconds (default 120)
 #   KTLSVM_REQUIRE   1: a host that cannot run the VM (tools or kernel missing) fails with 2
 #                    instead of skipping with 77 (CI sets it)
@@ -56,7 +63,7 @@ cannot() {
 
 # ---- arguments -----------------------------------------------------------------------------
 expect_ktls=0 fatal_skip=$FATAL_SKIP_DEFAULT log_out='' keep=0 quiet=0
-bins=() crit_args=()
+bins=() crit_args=() extras=() scripts=() envs=() pki=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--expect-ktls) expect_ktls=1 ;;
@@ -64,6 +71,10 @@ while [ $# -gt 0 ]; do
 	--log) log_out=${2?--log needs a file}; shift ;;
 	--keep) keep=1 ;;
 	--quiet) quiet=1 ;;
+	--extra) extras+=("${2?--extra needs a file}"); shift ;;
+	--script) scripts+=("${2?--script needs a file}"); shift ;;
+	--env) envs+=("${2?--env needs NAME=VALUE}"); shift ;;
+	--pki) pki=1 ;;
 	--) shift; crit_args=("$@"); break ;;
 	-h | --help) sed -n '2,/^set -e/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	-*) die "unknown option $1 (--help)" ;;
@@ -71,7 +82,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-[ ${#bins[@]} -gt 0 ] || die "usage: run.sh [OPTIONS] TEST_BINARY... [-- CRITERION_ARGS...]"
+[ ${#bins[@]} -gt 0 ] || [ ${#scripts[@]} -gt 0 ] || die "usage: run.sh [OPTIONS] TEST_BINARY... [-- CRITERION_ARGS...]"
 declare -A seen=()
 for i in "${!bins[@]}"; do
 	b=$(readlink -f "${bins[$i]}") || die "${bins[$i]}: no such file"
@@ -83,10 +94,16 @@ for i in "${!bins[@]}"; do
 	seen[$n]=1
 	bins[i]=$b
 done
+for f in ${extras[@]+"${extras[@]}"} ${scripts[@]+"${scripts[@]}"}; do
+	[ -f "$f" ] || die "$f: no such file"
+	n=$(basename "$f")
+	[ -z "${seen[$n]:-}" ] || die "two files named $n: the guest knows them by name"
+	seen[$n]=1
+done
 
 MEM=${KTLSVM_MEM:-1536}
 SMP=${KTLSVM_SMP:-2}
-TIMEOUT=${KTLSVM_TIMEOUT:-600}
+TIMEOUT=${KTLSVM_TIMEOUT:-800}
 TEST_TIMEOUT=${KTLSVM_TEST_TIMEOUT:-120}
 ACCEL=${KTLSVM_ACCEL:-auto}
 APPEND=${KTLSVM_APPEND-mitigations=off}
@@ -241,10 +258,31 @@ copy_elf() {
 		done
 }
 : >"$ROOT/ktlsvm/tests"
-for b in "${bins[@]}"; do
+for b in ${bins[@]+"${bins[@]}"}; do
 	copy_elf "$b" "/ktlsvm/bin/$(basename "$b")"
 	basename "$b" >>"$ROOT/ktlsvm/tests"
 done
+for b in ${extras[@]+"${extras[@]}"}; do
+	copy_elf "$(readlink -f "$b")" "/ktlsvm/bin/$(basename "$b")"
+done
+mkdir -p "$ROOT/ktlsvm/scripts"
+: >"$ROOT/ktlsvm/scriptlist"
+for s in ${scripts[@]+"${scripts[@]}"}; do
+	cp "$s" "$ROOT/ktlsvm/scripts/$(basename "$s")"
+	basename "$s" >>"$ROOT/ktlsvm/scriptlist"
+done
+: >"$ROOT/ktlsvm/env"
+for e in ${envs[@]+"${envs[@]}"}; do
+	case "$e" in
+	[A-Za-z_]*=*) printf 'export %s=%q\n' "${e%%=*}" "${e#*=}" >>"$ROOT/ktlsvm/env" ;;
+	*) die "--env $e: not NAME=VALUE" ;;
+	esac
+done
+if [ "$pki" = 1 ]; then
+	command -v openssl >/dev/null || cannot "openssl not found (needed for --pki)"
+	bash "$HERE/../../scripts/mkpki.sh" "$ROOT/ktlsvm/data" >/dev/null ||
+		die "scripts/mkpki.sh failed"
+fi
 # TAP: one line per test, and the skip reason we judge; --jobs follows the guest's CPUs
 printf '%s\n' --tap=- "--jobs=$SMP" "--timeout=$TEST_TIMEOUT" \
 	${crit_args[@]+"${crit_args[@]}"} >"$ROOT/ktlsvm/args"
@@ -327,7 +365,7 @@ fail() {
 [ "$qrc" = 124 ] || [ "$qrc" = 137 ] && fail "qemu killed after ${TIMEOUT}s (KTLSVM_TIMEOUT)"
 [ "$qrc" = 0 ] || [ "$qrc" = 124 ] || [ "$qrc" = 137 ] || fail "qemu exit status $qrc"
 grep -q '^KTLSVM: module tls loaded' "$LOG" || fail "the guest did not load tls.ko"
-for b in "${bins[@]}"; do
+for b in ${bins[@]+"${bins[@]}"} ${scripts[@]+"${scripts[@]}"}; do
 	n=$(basename "$b")
 	v=$(grep -m 1 "^KTLSVM: verdict $n " "$LOG" || true)
 	if [ -z "$v" ]; then
@@ -337,7 +375,7 @@ for b in "${bins[@]}"; do
 		case "$v" in *" $n PASS "*) ;; *) fail "$n" ;; esac
 	fi
 done
-grep '^KTLSVM: fatal skip' "$LOG" | sed "s/^KTLSVM: /$ME: /" >&2 || true
+grep -E '^KTLSVM: fatal skip|KTLSVM: memory' "$LOG" | sed "s/^.*KTLSVM: /$ME: /" >&2 || true
 stat_of() { sed -n "s/^KTLSVM: tls_stat $1 \([0-9]*\)$/\1/p" "$LOG" | tail -n 1; }
 tx=$(stat_of TlsTxSw) rx=$(stat_of TlsRxSw) derr=$(stat_of TlsDecryptError)
 say "tls_stat TlsTxSw ${tx:-?} TlsRxSw ${rx:-?} TlsDecryptError ${derr:-?}"

@@ -113,9 +113,10 @@ static inline void fx_handshake(struct fx *f, int version, bool mutual)
 
 static inline void fx_free(struct fx *f)
 {
-	if (f->c.ssl)
+	/* after tls_conn_shed the SSL is gone but the record layer is still there */
+	if (f->c.ssl || f->c.info.rx != TLS_RL_NONE)
 		tls_conn_free(&f->c);
-	if (f->s.ssl)
+	if (f->s.ssl || f->s.info.rx != TLS_RL_NONE)
 		tls_conn_free(&f->s);
 	if (f->cfd > 0)
 		close(f->cfd);

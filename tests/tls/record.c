@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/bufring.h"
 #include "tests/tls/conn_fixture.h"
 #include "tls/ktls.h"
 #include "tls/record.h"
@@ -528,4 +529,285 @@ Test(tls_record, misuse_is_an_error_in_res_too)
 	cr_assert_eq(res.status, TLS_RX_ERROR);
 	cr_assert_eq(tls_record_send(&r, NULL, 0), -EINVAL, "tx not set up");
 	cr_assert_eq(tls_record_tx_view(&r).n, 0);
+}
+
+/* ---- kernel receive into a provided buffer (the worker's io_uring recvmsg) ---- */
+
+Test(tls_record, kernel_rx_kdata_reads_type_from_msg_and_bytes_from_buffer)
+{
+	struct tls_record r = {.rx = TLS_RL_KERNEL, .tx = TLS_RL_KERNEL, .fd = -1};
+	struct tls_ktls_rxmsg m;
+	struct tls_rx_result res;
+	char data[] = "OPTIONS sip:x SIP/2.0", other[8] = {0};
+	uint8_t fatal[] = {2, 40}, nst[] = {4, 0, 0, 1, 0xaa}, ku[] = {24, 0, 0, 1, 1};
+
+	/* the msghdr's own iovec is empty (buffer select): the bytes come from `data` */
+	kmsg(&m, NULL, 0, -1);
+	cr_assert_eq(tls_record_recv_kdata(&r, &m.msg, data, 7, &res), 0);
+	cr_assert_eq(res.status, TLS_RX_DATA);
+	cr_assert_eq(res.plain.p, data, "a view of the provided buffer, no copy");
+	cr_assert_eq(res.plain.n, 7);
+	kmsg(&m, other, sizeof other, TLS_KTLS_CT_ALERT);
+	cr_assert_eq(tls_record_recv_kdata(&r, &m.msg, fatal, sizeof fatal, &res), 0);
+	cr_assert_eq(res.status, TLS_RX_ALERT, "classified from data, not from the msg's iovec");
+	cr_assert_eq(res.alert, 40);
+	cr_assert_str_eq(res.reason, "handshake failure");
+	kmsg(&m, NULL, 0, TLS_KTLS_CT_HANDSHAKE);
+	cr_assert_eq(tls_record_recv_kdata(&r, &m.msg, nst, sizeof nst, &res), 0);
+	cr_assert_eq(res.status, TLS_RX_MORE, "NewSessionTicket: discarded");
+	cr_assert_eq(tls_record_recv_kdata(&r, &m.msg, ku, sizeof ku, &res), 0);
+	cr_assert_eq(res.status, TLS_RX_KEYUPDATE);
+	/* the kernel cut the control data: the type is unknown, never taken for data */
+	kmsg(&m, NULL, 0, TLS_KTLS_CT_APPDATA);
+	m.msg.msg_flags |= MSG_CTRUNC;
+	cr_assert_eq(tls_record_recv_kdata(&r, &m.msg, data, 7, &res), 0);
+	cr_assert_eq(res.status, TLS_RX_ERROR);
+	r.rx = TLS_RL_USER;
+	kmsg(&m, NULL, 0, -1);
+	cr_assert_eq(tls_record_recv_kdata(&r, &m.msg, data, 7, &res), -EINVAL);
+}
+
+/* ---- the cipher matrix in kernel mode (issue 7 item 4): both directions in the kernel, the SSL
+ * freed, then 1 byte and 1 MiB each way interleaved, and close_notify without the SSL ---- */
+
+static void both_kernel_and_shed(void)
+{
+	cr_assert_eq(f.cst, TLS_STEP_DONE, "client: %s", f.c.reason);
+	cr_assert_eq(f.sst, TLS_STEP_DONE, "server: %s", f.s.reason);
+	if (f.s.info.version == TLS1_3_VERSION) {
+		/* OpenSSL 3.0 offloads TLS 1.3 send only: receive is ours to install, at sequence 0
+		 * on both sides (read-ahead off: nothing was read past the handshake). The client's
+		 * kernel receive then meets the server's NewSessionTickets first, as the worker's
+		 * does. */
+		cr_assert_eq(f.c.rec.rx, TLS_RL_USER);
+		cr_assert_eq(tls_conn_ktls_rx13(&f.c), 0, "client receive key");
+		cr_assert_eq(tls_conn_ktls_rx13(&f.s), 0, "server receive key");
+	}
+	struct tls_conn *both[] = {&f.c, &f.s};
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(both[i]->rec.rx, TLS_RL_KERNEL, "%s rx", i ? "server" : "client");
+		cr_assert_eq(both[i]->rec.tx, TLS_RL_KERNEL, "%s tx", i ? "server" : "client");
+		cr_assert_eq(tls_conn_shed(both[i]), 0);
+		cr_assert_null(both[i]->ssl);
+		cr_assert_null(both[i]->rec.ssl);
+		cr_assert_eq(tls_conn_shed(both[i]), -EOPNOTSUPP, "once");
+		cr_assert_str_eq(tls_rl_name(both[i]->info.rx), "kernel");
+	}
+}
+
+static void kernel_matrix(int version, const char *suite, const char *expect)
+{
+	if (!tls_ktls_probe_once()->ulp)
+		cr_skip_test(KTLS_SKIP);
+	fx_ctx(&f, version, true);
+	if (version == TLS1_3_VERSION)
+		cr_assert_eq(SSL_CTX_set_ciphersuites(f.cctx, suite), 1);
+	else
+		cr_assert_eq(SSL_CTX_set_cipher_list(f.cctx, suite), 1);
+	fx_conns(&f, "sip.acme.co", 20000000000ull);
+	fx_pump(&f);
+	both_kernel_and_shed();
+	/* what show ... detail prints outlives the SSL: static names and our copies */
+	cr_assert_str_eq(f.s.info.cipher, expect);
+	cr_assert_str_eq(f.c.info.cipher, expect);
+	cr_assert_str_eq(f.s.info.version_name, version == TLS1_3_VERSION ? "TLSv1.3" : "TLSv1.2");
+	cr_assert_str_eq(f.s.info.peer_cn, "client.acme.co", "peer identity kept");
+	transfer(1, 1);
+	transfer(1 << 20, (1 << 20) - 3);
+	close_and_expect(&f.c, f.cfd, &f.s, f.sfd);
+	close_and_expect(&f.s, f.sfd, &f.c, f.cfd);
+}
+
+Test(tls_record, kernel_tls13_aes128gcm_both_ways_shed)
+{
+	kernel_matrix(TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA256");
+}
+
+Test(tls_record, kernel_tls13_aes256gcm_both_ways_shed)
+{
+	kernel_matrix(TLS1_3_VERSION, "TLS_AES_256_GCM_SHA384", "TLS_AES_256_GCM_SHA384");
+}
+
+Test(tls_record, kernel_tls13_chacha20_both_ways_shed)
+{
+	kernel_matrix(TLS1_3_VERSION, "TLS_CHACHA20_POLY1305_SHA256",
+	              "TLS_CHACHA20_POLY1305_SHA256");
+}
+
+Test(tls_record, kernel_tls12_aes128gcm_both_ways_shed)
+{
+	kernel_matrix(TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256",
+	              "ECDHE-ECDSA-AES128-GCM-SHA256");
+}
+
+Test(tls_record, kernel_tls12_aes256gcm_both_ways_shed)
+{
+	kernel_matrix(TLS1_2_VERSION, "ECDHE-ECDSA-AES256-GCM-SHA384",
+	              "ECDHE-ECDSA-AES256-GCM-SHA384");
+}
+
+Test(tls_record, kernel_tls12_chacha20_both_ways_shed)
+{
+	kernel_matrix(TLS1_2_VERSION, "ECDHE-ECDSA-CHACHA20-POLY1305",
+	              "ECDHE-ECDSA-CHACHA20-POLY1305");
+}
+
+/* sends one record of `type` with body[0..n) on a kernel-TX socket (TLS_SET_RECORD_TYPE) */
+static void send_record(int fd, uint8_t type, const void *body, size_t n)
+{
+	union {
+		char buf[CMSG_SPACE(1)];
+		struct cmsghdr align;
+	} ctrl = {0};
+	struct iovec iov = {(void *)body, n};
+	struct msghdr msg = {.msg_iov = &iov,
+	                     .msg_iovlen = 1,
+	                     .msg_control = ctrl.buf,
+	                     .msg_controllen = sizeof ctrl.buf};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_TLS;
+	c->cmsg_type = TLS_SET_RECORD_TYPE;
+	c->cmsg_len = CMSG_LEN(1);
+	*CMSG_DATA(c) = type;
+	cr_assert_eq(sendmsg(fd, &msg, MSG_NOSIGNAL), (ssize_t)n, "sendmsg: %s", strerror(errno));
+}
+
+/* the next thing kernel receive on fd yields (data gathered until a control record) */
+static enum tls_rx_status kernel_next(int fd, struct tls_record *r, char *got, size_t *gotn,
+                                      struct tls_rx_result *res)
+{
+	static uint8_t in[4096];
+	for (int i = 0; i < 500; i++) {
+		struct tls_ktls_rxmsg m;
+		struct pollfd p = {fd, POLLIN, 0};
+		poll(&p, 1, 10);
+		tls_ktls_rxmsg_init(&m, in, sizeof in);
+		ssize_t n = recvmsg(fd, &m.msg, MSG_DONTWAIT);
+		if (n < 0) {
+			cr_assert_eq(errno, EAGAIN, "recvmsg: %s", strerror(errno));
+			continue;
+		}
+		cr_assert_eq(tls_record_recv_kmsg(r, &m, (size_t)n, res), 0);
+		if (res->status != TLS_RX_DATA)
+			return res->status;
+		memcpy(got + *gotn, res->plain.p, res->plain.n);
+		*gotn += res->plain.n;
+	}
+	return TLS_RX_MORE;
+}
+
+/* issue 7 item 3 on a real kernel: what a peer can send after the handshake, one record each,
+ * in order: data, a NewSessionTicket (discarded), data, a KeyUpdate, a fatal alert,
+ * close_notify. Both ends have shed their SSL; the receiver's recvmsg sees the record types. */
+Test(tls_record, kernel_tls13_control_records_in_order)
+{
+	static const uint8_t nst[] = {4, 0, 0, 9, 0, 0, 0, 60, 1, 2, 3, 4, 0};
+	static const uint8_t ku[] = {24, 0, 0, 1, 0}, fatal[] = {2, 40};
+	char got[64];
+	size_t gotn = 0;
+	struct tls_rx_result res;
+	if (!tls_ktls_probe_once()->ulp)
+		cr_skip_test(KTLS_SKIP);
+	fx_ctx(&f, TLS1_3_VERSION, false);
+	SSL_CTX_set_num_tickets(f.sctx, 0); /* our own ticket below is then the first record */
+	fx_conns(&f, "sip.acme.co", 20000000000ull);
+	fx_pump(&f);
+	both_kernel_and_shed();
+	cr_assert_eq(write(f.sfd, "abc", 3), 3);
+	send_record(f.sfd, TLS_KTLS_CT_HANDSHAKE, nst, sizeof nst);
+	cr_assert_eq(write(f.sfd, "def", 3), 3);
+	send_record(f.sfd, TLS_KTLS_CT_HANDSHAKE, ku, sizeof ku);
+	send_record(f.sfd, TLS_KTLS_CT_ALERT, fatal, sizeof fatal);
+	cr_assert_eq(tls_record_close(&f.s.rec), TLS_TX_PLAIN, "close_notify without the SSL");
+	cr_assert_eq(kernel_next(f.cfd, &f.c.rec, got, &gotn, &res), TLS_RX_MORE, "the ticket");
+	cr_assert_eq(gotn, 3);
+	cr_assert_eq(kernel_next(f.cfd, &f.c.rec, got, &gotn, &res), TLS_RX_KEYUPDATE);
+	cr_assert_eq(gotn, 6, "data on both sides of the ticket, nothing lost");
+	cr_assert_arr_eq(got, "abcdef", 6);
+	cr_assert_eq(kernel_next(f.cfd, &f.c.rec, got, &gotn, &res), TLS_RX_ALERT);
+	cr_assert_eq(res.alert, 40);
+	cr_assert_eq(kernel_next(f.cfd, &f.c.rec, got, &gotn, &res), TLS_RX_CLOSED);
+	cr_assert(f.c.rec.closed);
+	cr_assert_eq(gotn, 6);
+}
+
+/* a CBC suite stays on the user twin even with the tls module: nothing to shed */
+Test(tls_record, cbc_suite_keeps_its_ssl)
+{
+	fx_ctx(&f, TLS1_2_VERSION, false);
+	cr_assert_eq(SSL_CTX_set_cipher_list(f.cctx, "ECDHE-ECDSA-AES256-SHA"), 1);
+	fx_conns(&f, "sip.acme.co", 20000000000ull);
+	fx_pump(&f);
+	cr_assert_eq(f.sst, TLS_STEP_DONE, "%s", f.s.reason);
+	cr_assert_eq(f.s.rec.rx, TLS_RL_USER);
+	cr_assert_eq(tls_conn_shed(&f.s), -EOPNOTSUPP);
+	cr_assert_not_null(f.s.ssl);
+	transfer(3000, 1 << 20);
+	close_and_expect(&f.s, f.sfd, &f.c, f.cfd);
+}
+
+/* the worker's kernel receive (core/wk_rx.c): one io_uring recvmsg at a time, the bytes in a
+ * provided buffer, the record type in the msghdr's control data */
+static enum tls_rx_status uring_next(struct io_ring *ring, struct io_bufring *br, int fd,
+                                     struct tls_record *r, char *got, size_t *gotn,
+                                     struct tls_rx_result *res)
+{
+	struct tls_ktls_rxmsg m;
+	for (int i = 0; i < 100; i++) {
+		struct io_uring_sqe *sqe = io_ring_sqe(ring);
+		struct io_uring_cqe *cqe;
+		char *data = NULL;
+		uint16_t bid = 0;
+		cr_assert_not_null(sqe);
+		tls_ktls_rxmsg_init(&m, NULL, 0);
+		io_uring_prep_recvmsg(sqe, fd, &m.msg, 0);
+		sqe->flags |= IOSQE_BUFFER_SELECT;
+		sqe->buf_group = br->bgid;
+		cr_assert_eq(io_uring_submit_and_wait(&ring->ring, 1), 1);
+		cr_assert_eq(io_uring_wait_cqe(&ring->ring, &cqe), 0);
+		int n = io_bufring_take(br, cqe, &data, &bid);
+		io_uring_cqe_seen(&ring->ring, cqe);
+		cr_assert_gt(n, 0, "io_uring recvmsg: %d (%s)", n, strerror(n < 0 ? -n : 0));
+		cr_assert_eq(tls_record_recv_kdata(r, &m.msg, data, (size_t)n, res), 0);
+		if (res->status == TLS_RX_DATA) {
+			memcpy(got + *gotn, res->plain.p, res->plain.n);
+			*gotn += res->plain.n;
+		}
+		io_bufring_recycle(br, bid);
+		if (res->status != TLS_RX_DATA)
+			return res->status;
+	}
+	return TLS_RX_DATA;
+}
+
+Test(tls_record, kernel_rx_through_io_uring_recvmsg)
+{
+	static const uint8_t nst[] = {4, 0, 0, 1, 0}, fatal[] = {2, 40};
+	struct io_ring ring = {0};
+	struct io_bufring br = {0};
+	char got[64];
+	size_t gotn = 0;
+	struct tls_rx_result res;
+	if (!tls_ktls_probe_once()->ulp)
+		cr_skip_test(KTLS_SKIP);
+	cr_assert_eq(io_ring_init(&ring, NULL), 0);
+	cr_assert_eq(io_bufring_init(&br, &ring, 7, 8, 16384), 0);
+	fx_ctx(&f, TLS1_2_VERSION, false);
+	fx_conns(&f, "sip.acme.co", 20000000000ull);
+	fx_pump(&f);
+	both_kernel_and_shed();
+	cr_assert_eq(write(f.sfd, "hello", 5), 5);
+	send_record(f.sfd, TLS_KTLS_CT_HANDSHAKE, nst, sizeof nst);
+	cr_assert_eq(write(f.sfd, " world", 6), 6);
+	send_record(f.sfd, TLS_KTLS_CT_ALERT, fatal, sizeof fatal);
+	cr_assert_eq(uring_next(&ring, &br, f.cfd, &f.c.rec, got, &gotn, &res), TLS_RX_MORE,
+	             "the ticket: discarded");
+	cr_assert_eq(gotn, 5);
+	cr_assert_arr_eq(got, "hello", 5);
+	cr_assert_eq(uring_next(&ring, &br, f.cfd, &f.c.rec, got, &gotn, &res), TLS_RX_ALERT);
+	cr_assert_eq(gotn, 11);
+	cr_assert_arr_eq(got, "hello world", 11);
+	cr_assert_eq(res.alert, 40);
+	io_bufring_exit(&br, &ring);
+	io_ring_exit(&ring);
 }
