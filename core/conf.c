@@ -36,6 +36,7 @@ static char *conf_alloc(struct core_conf *c, size_t n)
 
 		if (!chunk)
 			return NULL;
+		/* cppcheck-suppress pointerSize ; a chunk starts with the previous one's pointer */
 		memcpy(chunk, &c->arena, sizeof(char *)); /* link to the previous chunk */
 		c->arena = chunk;
 		c->used = sizeof(char *);
@@ -64,6 +65,7 @@ void core_conf_free(struct core_conf *c)
 	while (chunk) {
 		char *prev;
 
+		/* cppcheck-suppress pointerSize ; a chunk starts with the previous one's pointer */
 		memcpy(&prev, chunk, sizeof(char *));
 		free(chunk);
 		chunk = prev;
@@ -149,6 +151,8 @@ enum conf_block {
 	CONF_SRTP,
 	CONF_DIALPEER,
 	CONF_SIPUA,
+	CONF_VOIP,    /* voice service voip */
+	CONF_TRUSTED, /* its ip address trusted list (the voip lines still apply) */
 };
 
 /* the line of every reference, so that resolve errors point at the line that refers */
@@ -376,7 +380,8 @@ static int conf_target(struct conf_parser *p, const struct conf_line *l, unsigne
 	if (!*dns && !slice_case_prefix(w, SLICE_LIT("ipv4:")))
 		return conf_err(p, l->no, "expected dns:HOST[:PORT] or ipv4:ADDR[:PORT]: '%.*s'",
 		                SLICE_FMT(w));
-	h = slice_sub(w, *dns ? 4 : 5, w.n);
+	/* the prefix matched, so w.p holds at least its bytes and is not NULL */
+	h = slice_make(w.p + (*dns ? 4 : 5), w.n - (*dns ? 4 : 5));
 	colon = slice_find(h, ':');
 	if (colon < h.n) {
 		if ((rc = conf_parse_num(p, l->no, slice_sub(h, colon + 1, h.n), 1, 65535, "port",
@@ -475,22 +480,82 @@ static int tp_revocation(struct conf_parser *p, const struct conf_line *l)
 	return 0;
 }
 
+/* `rsakeypair LABEL [SIZE [SIZE]]` / `eckeypair LABEL`: enrollment (siptlsctl pki) reads the
+ * key DIR/LABEL.key when the trustpoint names no key-file; siptlsd itself reads key-file. The
+ * sizes tell the router how to make a missing key; here `crypto key generate` makes keys, so
+ * the words after the label are ignored (the guide's example `rsakeypair cube kp1` has a
+ * label where the size goes). The label names a file, hence no '/' and no leading '.'. */
 static int tp_keypair(struct conf_parser *p, const struct conf_line *l)
 {
+	struct tls_trustpoint_conf *tp = conf_tp(p);
+	struct slice w;
+
 	if (l->nw < 2)
 		return conf_missing(p, l, "key label");
-	return conf_notice(p, l->no, conf_is(l, 0, "eckeypair") ? "eckeypair" : "rsakeypair",
-	                   "has no effect in siptlsd (the key is read from key-file)");
+	w = l->w[1];
+	if (w.p[0] == '.' || slice_find(w, '/') < w.n)
+		return conf_err(
+		    p, l->no, "key label names the file LABEL.key: no '/', no leading '.': '%.*s'",
+		    SLICE_FMT(w));
+	if (!(tp->key_label = conf_strdup(p->c, w)))
+		return conf_nomem(p, l->no);
+	tp->key_label_ec = conf_is(l, 0, "eckeypair");
+	return 0;
+}
+
+/* `ip-address ADDR | none`: the request's unstructuredAddress (the guide, step 1b.5) and an
+ * iPAddress SAN. The router may take an interface's address instead; siptlsctl pki works
+ * offline, not on the router's interfaces, so an interface name is refused, not guessed. */
+static int tp_ip_address(struct conf_parser *p, const struct conf_line *l)
+{
+	struct tls_trustpoint_conf *tp = conf_tp(p);
+
+	if (l->nw < 2)
+		return conf_missing(p, l, "address (or none)");
+	if (conf_is(l, 1, "none")) {
+		tp->ip_address = NULL;
+		return conf_nargs(p, l, 2);
+	}
+	if (!conf_is_ip(l->w[1], AF_INET) && !conf_is_ip(l->w[1], AF_INET6))
+		return conf_err(p, l->no,
+		                "ip-address takes an IPv4 or IPv6 address or none, not an "
+		                "interface name (write the interface's address): '%.*s'",
+		                SLICE_FMT(l->w[1]));
+	bool two_ips = l->nw == 3 && (conf_is_ip(l->w[2], AF_INET) || conf_is_ip(l->w[2], AF_INET6));
+	if (conf_nargs(p, l, two_ips ? 2 : 3))
+		return -EINVAL;
+	tp->ip_address = conf_strdup(p->c, l->w[1]);
+	if (!tp->ip_address)
+		return conf_nomem(p, l->no);
+	/* the guide's own example is "ip-address 172.18.197.154 GigabitEthernet2": the address
+	 * counts, the interface after it cannot name anything here */
+	return l->nw == 3 ? conf_notice(p, l->no, "ip-address",
+	                                "interface name after the address has no effect") :
+	                    0;
+}
+
+/* `serial-number [none]`: whether the request carries this box's serial number (step 1b.4) */
+static int tp_serial(struct conf_parser *p, const struct conf_line *l)
+{
+	if (l->nw > 1 && !conf_is(l, 1, "none"))
+		return conf_err(p, l->no,
+		                "serial-number takes no value but none (the box's own serial "
+		                "number is used): '%.*s'",
+		                SLICE_FMT(l->w[1]));
+	if (conf_nargs(p, l, 2))
+		return -EINVAL;
+	conf_tp(p)->serial_number = l->nw == 1;
+	return 0;
 }
 
 static int tp_enrollment(struct conf_parser *p, const struct conf_line *l)
 {
-	static const char *const keys[] = {"enrollment", "serial-number", "ip-address", "password",
-	                                   "crl"};
+	static const char *const keys[] = {"enrollment", "password", "crl"};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (conf_is(l, 0, keys[i]))
-			return conf_notice(p, l->no, keys[i],
-			                   "has no effect in siptlsd (no enrollment here)");
+			return conf_notice(
+			    p, l->no, keys[i],
+			    "has no effect in siptlsd (siptlsctl pki enrolls by terminal)");
 	return conf_unknown(p, l, 0);
 }
 
@@ -605,7 +670,7 @@ static int prof_cn_san_validate(struct conf_parser *p, const struct conf_line *l
 static int prof_cn_san(struct conf_parser *p, const struct conf_line *l)
 {
 	struct tls_profile_conf *tls = &conf_prof(p)->tls;
-	unsigned n;
+	unsigned n = 0;
 	int rc;
 
 	if (conf_is(l, 1, "validate"))
@@ -676,7 +741,7 @@ static int ten_profile(struct conf_parser *p, const struct conf_line *l)
 
 static int ten_listen_port(struct conf_parser *p, const struct conf_line *l)
 {
-	unsigned port;
+	unsigned port = 0;
 	int rc;
 
 	if (!conf_is(l, 1, "secure"))
@@ -864,6 +929,117 @@ static int sipua_crypto(struct conf_parser *p, const struct conf_line *l)
 	return conf_word(p, l, 4, "trustpoint name", &p->c->default_trustpoint);
 }
 
+/* ---- voice service voip: the trusted list and the admission limits ---- */
+
+/* `ip address trusted list` opens the list; `ip address trusted authenticate` is the router's
+ * switch for the check, which here is on whenever the list has entries */
+static int voip_ip(struct conf_parser *p, const struct conf_line *l)
+{
+	if (!conf_is(l, 1, "address") || !conf_is(l, 2, "trusted"))
+		return l->nw < 3 ? conf_missing(p, l, "'address trusted list'")
+		                 : conf_unknown(p, l, conf_is(l, 1, "address") ? 2 : 1);
+	if (conf_is(l, 3, "authenticate")) {
+		p->blk = CONF_VOIP;
+		return conf_notice(p, l->no, "ip address trusted authenticate",
+		                   "is implied: the check is on whenever the trusted list has entries");
+	}
+	if (!conf_is(l, 3, "list"))
+		return l->nw < 4 ? conf_missing(p, l, "'list'") : conf_unknown(p, l, 3);
+	p->blk = CONF_TRUSTED;
+	return conf_nargs(p, l, 4);
+}
+
+/* `ipv4 ADDR [MASK]`, `ipv4 ADDR/LEN`, `ipv6 PREFIX/LEN` */
+static int trusted_entry(struct conf_parser *p, const struct conf_line *l)
+{
+	struct core_conf *c = p->c;
+	bool v4 = conf_is(l, 0, "ipv4");
+	const char *why = "";
+	int rc;
+
+	if (l->nw < 2)
+		return conf_missing(p, l, v4 ? "ADDR [MASK] or ADDR/LEN" : "PREFIX/LEN");
+	if ((rc = conf_nargs(p, l, v4 ? 3 : 2)))
+		return rc;
+	if (c->ntrusted == CORE_CONF_MAX_TRUSTED)
+		return conf_err(p, l->no, "more than %d trusted list entries: '%.*s'",
+		                CORE_CONF_MAX_TRUSTED, SLICE_FMT(conf_rest(l, 1)));
+	rc = v4 ? admit_prefix_parse_v4(l->w[1], l->nw > 2 ? l->w[2] : (struct slice){0},
+	                                &c->trusted[c->ntrusted], &why)
+	        : admit_prefix_parse_v6(l->w[1], &c->trusted[c->ntrusted], &why);
+	if (rc < 0)
+		return conf_err(p, l->no, "%s: '%.*s'", why, SLICE_FMT(conf_rest(l, 1)));
+	c->ntrusted++;
+	return 0;
+}
+
+/* a voip sub-command (also reached from inside the trusted list, which it closes) */
+static int voip_num(struct conf_parser *p, const struct conf_line *l, unsigned i, unsigned lo,
+                    unsigned hi, const char *what, unsigned *out)
+{
+	int rc = conf_num(p, l, i, lo, hi, what, out);
+
+	p->blk = CONF_VOIP;
+	return rc ? rc : conf_nargs(p, l, i + 1);
+}
+
+/* `max-connections N` (inbound, in total) or `max-connections per-source N` */
+static int voip_max_conns(struct conf_parser *p, const struct conf_line *l)
+{
+	struct core_conf_limits *lim = &p->c->limits;
+
+	if (conf_is(l, 1, "per-source"))
+		return voip_num(p, l, 2, 1, 1000000, "connections per source", &lim->per_source);
+	return voip_num(p, l, 1, 1, 10000000, "connections", &lim->max_conns);
+}
+
+/* `connection-rate per-source N [burst B]`: new connections per second from one source */
+static int voip_rate(struct conf_parser *p, const struct conf_line *l)
+{
+	struct core_conf_limits *lim = &p->c->limits;
+	int rc;
+
+	p->blk = CONF_VOIP;
+	if (!conf_is(l, 1, "per-source"))
+		return l->nw < 2 ? conf_missing(p, l, "'per-source' N") : conf_unknown(p, l, 1);
+	if ((rc = conf_num(p, l, 2, 1, 1000000, "connections per second", &lim->rate)))
+		return rc;
+	lim->burst = 0;
+	if (l->nw == 3)
+		return 0;
+	if (!conf_is(l, 3, "burst"))
+		return conf_unknown(p, l, 3);
+	return voip_num(p, l, 4, 1, 1000000, "burst", &lim->burst);
+}
+
+static int voip_handshake(struct conf_parser *p, const struct conf_line *l)
+{
+	return voip_num(p, l, 1, 1, 600000, "handshake timeout (ms)", &p->c->limits.handshake_ms);
+}
+
+static int voip_idle(struct conf_parser *p, const struct conf_line *l)
+{
+	return voip_num(p, l, 1, 1, 86400000, "idle timeout (ms)", &p->c->limits.idle_ms);
+}
+
+static int voip_max_msg(struct conf_parser *p, const struct conf_line *l)
+{
+	return voip_num(p, l, 1, 1024, 1u << 20, "message size (bytes)", &p->c->limits.max_msg);
+}
+
+static int voip_max_headers(struct conf_parser *p, const struct conf_line *l)
+{
+	return voip_num(p, l, 1, 16, CORE_CONF_MAX_HEADERS, "header count",
+	                &p->c->limits.max_headers);
+}
+
+static int voip_allow(struct conf_parser *p, const struct conf_line *l)
+{
+	p->blk = CONF_VOIP;
+	return conf_notice(p, l->no, "allow-connections",
+	                   "has no effect in siptlsd (it proxies SIP to SIP only)");
+}
+
 /* ---- srtp-crypto blocks: accepted as a whole (one notice when the block opens) ---- */
 
 static int srtp_crypto(struct conf_parser *p, const struct conf_line *l)
@@ -896,8 +1072,8 @@ static const struct conf_cmd conf_tp_cmds[] = {
     {"rsakeypair", tp_keypair},
     {"eckeypair", tp_keypair},
     {"enrollment", tp_enrollment},
-    {"serial-number", tp_enrollment},
-    {"ip-address", tp_enrollment},
+    {"serial-number", tp_serial},
+    {"ip-address", tp_ip_address},
     {"password", tp_enrollment},
     {"crl", tp_enrollment},
     {NULL, NULL},
@@ -958,6 +1134,24 @@ static const struct conf_cmd conf_sipua_cmds[] = {
     {NULL, NULL},
 };
 
+#define CONF_VOIP_CMDS                                                                             \
+	{"ip", voip_ip}, {"max-connections", voip_max_conns}, {"connection-rate", voip_rate},      \
+	    {"handshake-timeout", voip_handshake}, {"idle-timeout", voip_idle},                    \
+	    {"max-message-size", voip_max_msg}, {"max-header-count", voip_max_headers},            \
+	    {"allow-connections", voip_allow}
+
+static const struct conf_cmd conf_voip_cmds[] = {
+    CONF_VOIP_CMDS,
+    {NULL, NULL},
+};
+
+static const struct conf_cmd conf_trusted_cmds[] = {
+    {"ipv4", trusted_entry},
+    {"ipv6", trusted_entry},
+    CONF_VOIP_CMDS,
+    {NULL, NULL},
+};
+
 static const struct conf_cmd *const conf_block_cmds[] = {
     [CONF_NONE] = NULL,
     [CONF_TRUSTPOINT] = conf_tp_cmds,
@@ -968,6 +1162,8 @@ static const struct conf_cmd *const conf_block_cmds[] = {
     [CONF_SRTP] = conf_srtp_cmds,
     [CONF_DIALPEER] = conf_peer_cmds,
     [CONF_SIPUA] = conf_sipua_cmds,
+    [CONF_VOIP] = conf_voip_cmds,
+    [CONF_TRUSTED] = conf_trusted_cmds,
 };
 
 static conf_fn conf_lookup(const struct conf_cmd *t, struct slice word)
@@ -1083,9 +1279,15 @@ static int top_voice_class(struct conf_parser *p, const struct conf_line *l, uns
 static int top_voice(struct conf_parser *p, const struct conf_line *l)
 {
 	static const char *const kinds[] = {"tls-cipher", "tls-profile", "tenant", "srtp-crypto"};
-	unsigned tag, k = 0;
+	unsigned tag = 0, k = 0;
 	int rc;
 
+	if (conf_is(l, 1, "service")) { /* `voice service voip` */
+		if (!conf_is(l, 2, "voip"))
+			return l->nw < 3 ? conf_missing(p, l, "'voip'") : conf_unknown(p, l, 2);
+		p->blk = CONF_VOIP;
+		return conf_nargs(p, l, 3);
+	}
 	if (!conf_is(l, 1, "class"))
 		return conf_unknown(p, l, 1);
 	while (k < 4 && !conf_is(l, 2, kinds[k]))
@@ -1106,7 +1308,7 @@ static int top_voice(struct conf_parser *p, const struct conf_line *l)
 static int top_dialpeer(struct conf_parser *p, const struct conf_line *l)
 {
 	struct core_conf *c = p->c;
-	unsigned tag;
+	unsigned tag = 0;
 	bool fresh;
 	int rc, i;
 
@@ -1183,10 +1385,13 @@ static const struct conf_cmd conf_top_cmds[] = {
 };
 
 /* `crypto pki ...` is top-level; `crypto 1 AEAD_AES_256_GCM` (srtp-crypto) and
- * `crypto signaling ...` (sip-ua) are sub-commands */
+ * `crypto signaling ...` (sip-ua) are sub-commands; so is `ip address trusted ...` (voice
+ * service voip), while `ip domain name` is top-level */
 static conf_fn conf_top_lookup(const struct conf_line *l)
 {
 	if (conf_is(l, 0, "crypto") && !conf_is(l, 1, "pki"))
+		return NULL;
+	if (conf_is(l, 0, "ip") && conf_is(l, 1, "address")) /* voice service voip's */
 		return NULL;
 	return conf_lookup(conf_top_cmds, l->w[0]);
 }
@@ -1558,6 +1763,10 @@ static void write_tp(const struct tls_trustpoint_conf *tp, FILE *out)
 		fprintf(out, " subject-name %s\n", tp->subject_name);
 	if (tp->subject_alt_name)
 		fprintf(out, " subject-alt-name %s\n", tp->subject_alt_name);
+	if (tp->ip_address)
+		fprintf(out, " ip-address %s\n", tp->ip_address);
+	if (tp->serial_number)
+		fputs(" serial-number\n", out);
 	if (tp->n_revocation) {
 		fputs(" revocation-check", out);
 		for (unsigned i = 0; i < tp->n_revocation && i < TLS_TRUSTPOINT_REVOKE_MAX; i++)
@@ -1565,6 +1774,9 @@ static void write_tp(const struct tls_trustpoint_conf *tp, FILE *out)
 			        rev[tp->revocation[i] <= TLS_REVOKE_OCSP ? tp->revocation[i] : 0]);
 		fputc('\n', out);
 	}
+	if (tp->key_label)
+		fprintf(out, " %s %s\n", tp->key_label_ec ? "eckeypair" : "rsakeypair",
+		        tp->key_label);
 	if (tp->cert_file)
 		fprintf(out, " certificate-file %s\n", tp->cert_file);
 	if (tp->key_file)
@@ -1666,6 +1878,45 @@ static void write_peer(const struct core_conf_dialpeer *d, FILE *out)
 	fputs("!\n", out);
 }
 
+static bool conf_limits_set(const struct core_conf_limits *l)
+{
+	return l->max_conns || l->per_source || l->rate || l->handshake_ms || l->idle_ms ||
+	       l->max_msg || l->max_headers;
+}
+
+static void write_voip(const struct core_conf *c, FILE *out)
+{
+	const struct core_conf_limits *l = &c->limits;
+	char buf[ADMIT_PREFIX_TEXT];
+
+	if (!c->ntrusted && !conf_limits_set(l))
+		return;
+	fputs("voice service voip\n", out);
+	if (c->ntrusted)
+		fputs(" ip address trusted list\n", out);
+	for (unsigned i = 0; i < c->ntrusted && i < CORE_CONF_MAX_TRUSTED; i++) {
+		admit_prefix_format(&c->trusted[i], buf, sizeof(buf));
+		fprintf(out, "  %s\n", buf);
+	}
+	if (l->max_conns)
+		fprintf(out, " max-connections %u\n", l->max_conns);
+	if (l->per_source)
+		fprintf(out, " max-connections per-source %u\n", l->per_source);
+	if (l->rate && l->burst)
+		fprintf(out, " connection-rate per-source %u burst %u\n", l->rate, l->burst);
+	else if (l->rate)
+		fprintf(out, " connection-rate per-source %u\n", l->rate);
+	if (l->handshake_ms)
+		fprintf(out, " handshake-timeout %u\n", l->handshake_ms);
+	if (l->idle_ms)
+		fprintf(out, " idle-timeout %u\n", l->idle_ms);
+	if (l->max_msg)
+		fprintf(out, " max-message-size %u\n", l->max_msg);
+	if (l->max_headers)
+		fprintf(out, " max-header-count %u\n", l->max_headers);
+	fputs("!\n", out);
+}
+
 void core_conf_write(const struct core_conf *c, FILE *out)
 {
 	if (c->domain)
@@ -1684,5 +1935,6 @@ void core_conf_write(const struct core_conf *c, FILE *out)
 	if (c->default_trustpoint)
 		fprintf(out, "sip-ua\n crypto signaling default trustpoint %s\n!\n",
 		        c->default_trustpoint);
+	write_voip(c, out);
 	fputs("end\n", out);
 }

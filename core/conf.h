@@ -7,6 +7,7 @@
  *   ip domain name example.com
  *   crypto pki trustpoint CUBE-TrustPoint
  *    fqdn cube.example.com / subject-name cn=... / subject-alt-name ... / revocation-check crl
+ *    rsakeypair L | eckeypair L / ip-address A / serial-number  (enrollment: siptlsctl pki)
  *    certificate-file F / key-file F / ca-file F / crl-file F / ocsp-staple-file F  (ours)
  *   voice class tls-cipher 100        cipher 1 DHE_RSA_AES128_GCM_SHA256 / tls13-ciphers LIST
  *   voice class tls-profile 100       cipher 100 / trustpoint NAME / cn-san validate MODE /
@@ -18,6 +19,11 @@
  *                                     ipv4:ADDR[:PORT] | dns:HOST[:PORT] / voice-class sip
  *                                     tenant 100 / preference N / session protocol sipv2
  *   sip-ua                            crypto signaling default trustpoint NAME
+ *   voice service voip                ip address trusted list / ipv4 ADDR [MASK] | ipv4 ADDR/LEN |
+ *                                     ipv6 PREFIX/LEN; (ours) max-connections [per-source] N /
+ *                                     connection-rate per-source N [burst B] /
+ *                                     handshake-timeout MS / idle-timeout MS /
+ *                                     max-message-size N / max-header-count N
  *
  * Lines that only matter on a router are accepted with a notice (core_conf.notice). Anything
  * else is an error naming file, line and word. Indentation does not matter; `!`, `exit` and
@@ -30,6 +36,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/admit.h"
 #include "core/slice.h"
 #include "tls/cipher.h"
 #include "tls/profile.h"
@@ -42,6 +49,8 @@
 #define CORE_CONF_MAX_DIALPEERS 256
 #define CORE_CONF_MAX_NOTICES 32
 #define CORE_CONF_DEFAULT_PORT 5061 /* the global tenant 0 listens here (the guide's default) */
+#define CORE_CONF_MAX_TRUSTED 256    /* `ip address trusted list` entries */
+#define CORE_CONF_MAX_HEADERS 256    /* the ceiling of max-header-count (the worker's array) */
 
 struct core_conf_profile {
 	struct tls_profile_conf tls; /* ciphers / trustpoint pointers set by core_conf_resolve */
@@ -77,6 +86,17 @@ struct core_conf_dialpeer {
 	unsigned line;
 };
 
+/* `voice service voip` limits (siptlsd's own lines); 0: not set, the flag or its default applies */
+struct core_conf_limits {
+	unsigned max_conns;      /* max-connections N: inbound connections in total */
+	unsigned per_source;     /* max-connections per-source N */
+	unsigned rate, burst;    /* connection-rate per-source N [burst B]: new connections/s */
+	unsigned handshake_ms;   /* handshake-timeout MS */
+	unsigned idle_ms;        /* idle-timeout MS */
+	unsigned max_msg;        /* max-message-size BYTES */
+	unsigned max_headers;    /* max-header-count N */
+};
+
 struct core_conf {
 	char *arena; /* owned strings */
 	size_t used, cap;
@@ -94,6 +114,9 @@ struct core_conf {
 	unsigned ntenants;
 	struct core_conf_dialpeer peers[CORE_CONF_MAX_DIALPEERS];
 	unsigned npeers;
+	struct admit_prefix trusted[CORE_CONF_MAX_TRUSTED]; /* empty: every peer is trusted */
+	unsigned ntrusted;
+	struct core_conf_limits limits;
 	const char *notice[CORE_CONF_MAX_NOTICES]; /* "line N: 'dtmf-relay' has no effect here" */
 	unsigned nnotice;
 };

@@ -8,14 +8,17 @@
 #ifndef SIPTLS_CORE_DAEMON_H
 #define SIPTLS_CORE_DAEMON_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "core/admit.h"
 #include "core/conf.h"
 #include "core/proxy.h"
+#include "core/trace.h"
 #include "sip/msg.h"
 #include "tls/profile.h"
 #include "tls/sni.h"
@@ -41,6 +44,13 @@ struct daemon_opts {
 	bool pin;                  /* pin each worker to a CPU */
 	const char *keylog;        /* --tls-keylog FILE */
 	const char *control;       /* --control PATH; NULL: CTL_DEFAULT_PATH; "none": no socket */
+	/* admission (core/admit.h); a `voice service voip` line of the configuration overrides */
+	unsigned max_conns;        /* inbound connections, all workers; 0: fd limit less 64 */
+	unsigned max_conns_source; /* inbound connections per source; 0: no limit */
+	unsigned conn_rate;        /* new connections per second per source; 0: no limit */
+	unsigned conn_burst;       /* its bucket; 0: conn_rate */
+	unsigned max_headers;      /* 128; at most CORE_CONF_MAX_HEADERS */
+	const char *trace_sip;     /* --trace-sip FILE: trace from the start (core/trace.h) */
 };
 
 #define DAEMON_MAX_LISTENERS 32
@@ -55,6 +65,31 @@ struct daemon_listener {
 	bool shared;              /* more than one tenant: attach the SNI table */
 	bool up;                  /* its sockets opened */
 };
+
+/* the admission limits in force for a generation: its configuration's, else the flags' */
+struct daemon_admit {
+	unsigned max_conns;       /* inbound connections in total */
+	struct admit_limits src;  /* per source */
+};
+
+/* what daemon_admit_open says of a new inbound connection */
+enum daemon_admit_verdict {
+	DAEMON_ADMIT_OK,         /* admitted */
+	DAEMON_REFUSE_TOTAL,     /* max-connections reached */
+	DAEMON_REFUSE_SOURCE,    /* max-connections per-source reached */
+	DAEMON_REFUSE_RATE,      /* connection-rate per-source exceeded */
+};
+
+/* the DAEMON_ADMIT_OK side of a connection, for daemon_admit_close */
+struct daemon_admission {
+	bool counted;      /* in the total */
+	bool tracked;      /* in the source table under key */
+	bool untracked;    /* per-source limits were on, but its table set was full */
+	uint8_t key[16];
+};
+
+#define DAEMON_ADMIT_SOURCES 65536 /* source table entries (~3 MiB), shared by the workers */
+#define DAEMON_FD_RESERVE 64       /* fds the default max_conns leaves (at most a quarter) */
 
 struct daemon_target {
 	struct proxy_target t;    /* tenant index, host, port */
@@ -84,6 +119,7 @@ struct daemon_gen {
 	struct daemon_listener listeners[DAEMON_MAX_LISTENERS];
 	unsigned nlisteners;
 	struct proxy_conf proxy;
+	struct daemon_admit adm;
 	atomic_uint refs;
 	unsigned number; /* 1 for the first, then one more per reload */
 };
@@ -98,6 +134,10 @@ struct daemon {
 	struct worker **workers;
 	unsigned nworkers;
 	atomic_int stop; /* 1: drain then exit; written by any thread (daemon_stop) */
+	atomic_uint inbound;          /* inbound connections open, all workers (max-connections) */
+	struct admit_table sources;   /* per-source counts and buckets, all workers... */
+	pthread_mutex_t sources_lock; /* ...under this lock (connection setup only, never a message) */
+	struct core_trace trace; /* debug ccsip messages: the workers test trace.on */
 };
 
 /* Loads the configuration (d->config_path, or d->trunk) into a new generation: parses it, loads
@@ -107,6 +147,13 @@ int daemon_build(struct daemon *d, char *err, size_t errlen) __attribute__((warn
 /* Reload: a new generation for new connections, if it loads and keeps the same listen
  * addresses; the old one stays in force otherwise. Main thread only. 0 or -errno + err. */
 int daemon_reload(struct daemon *d, char *err, size_t errlen) __attribute__((warn_unused_result));
+/* Admission of a new inbound connection from peer under g's limits (any worker thread): counts
+ * it in the total and, when per-source limits are on, in the source table. On DAEMON_ADMIT_OK
+ * *a says what to undo when it closes (daemon_admit_close); a refusal has counted nothing. */
+enum daemon_admit_verdict daemon_admit_open(struct daemon *d, const struct daemon_gen *g,
+                                            const struct sockaddr_storage *peer, uint64_t now_ms,
+                                            struct daemon_admission *a);
+void daemon_admit_close(struct daemon *d, const struct daemon_admission *a);
 /* drops one reference to g; the last one frees it (any thread) */
 void daemon_gen_put(struct daemon_gen *g);
 static inline struct daemon_gen *daemon_gen_get(struct daemon_gen *g)

@@ -51,6 +51,17 @@ static const char usage[] =
 	"      --invite-timeout MS    INVITE after a provisional (RFC 3261 timer C) [180000]\n"
 	"      --drain-timeout MS     on SIGTERM, wait this long for transactions [5000]\n"
 	"\n"
+	"Admission (each refusal is counted in siptlsctl show stats; a `voice service voip` line of\n"
+	"the configuration overrides its flag, docs/config.md):\n"
+	"      --max-conns N          inbound connections, all workers; more are closed at accept,\n"
+	"                             before TLS [the open-file limit less a quarter, at most 64]\n"
+	"      --max-conns-per-source N  inbound connections per source address (IPv6: per /64)\n"
+	"                             [no limit]\n"
+	"      --conn-rate N          new connections per second per source [no limit]\n"
+	"      --conn-burst N         connections a source may open at once before --conn-rate\n"
+	"                             applies [the rate]\n"
+	"      --max-headers N        header fields per message, 16..256; more: 400 [128]\n"
+	"\n"
 	"Operations:\n"
 	"      --control PATH         the control socket siptlsctl talks to (mode 0600; 'none':\n"
 	"                             no socket) [/run/siptlsd/control]\n"
@@ -60,6 +71,10 @@ static const char usage[] =
 	"  -f, --foreground           also write log lines to stderr\n"
 	"      --tls-keylog FILE      append TLS secrets in NSS key log format (0600) so a capture\n"
 	"                             can be decrypted; defeats TLS for what it records\n"
+	"      --trace-sip FILE       trace every SIP message, decrypted, from the start (as\n"
+	"                             siptlsctl debug ccsip messages) into FILE (0600): pcap when\n"
+	"                             it ends in .pcap (Wireshark, sngrep), else text; without it\n"
+	"                             debug ccsip messages writes to syslog (docs/operations.md)\n"
 	"  -V, --version              versions of siptlsd, OpenSSL, liburing and the allocator\n"
 	"  -h, --help                 this text\n"
 	"\n"
@@ -71,7 +86,8 @@ static const char usage[] =
 enum {
 	O_CHECK = 256, O_LISTEN, O_CERT, O_KEY, O_CA, O_UPSTREAM, O_CNSAN_MODE, O_CNSAN, O_SNI,
 	O_SIPS, O_WORKERS, O_NOPIN, O_RING, O_BUFSZ, O_BUFCNT, O_MAXMSG, O_SENDQ, O_HS, O_IDLE,
-	O_CONNECT, O_TXN, O_INVITE, O_DRAIN, O_LOGLEVEL, O_KEYLOG, O_CONTROL
+	O_CONNECT, O_TXN, O_INVITE, O_DRAIN, O_LOGLEVEL, O_KEYLOG, O_CONTROL, O_TRACE,
+	O_MAXCONNS, O_MAXSRC, O_RATE, O_BURST, O_MAXHDRS
 };
 
 static const struct option longopts[] = {
@@ -93,6 +109,12 @@ static const struct option longopts[] = {
 	{ "drain-timeout", required_argument, NULL, O_DRAIN },
 	{ "log-level", required_argument, NULL, O_LOGLEVEL },
 	{ "control", required_argument, NULL, O_CONTROL },
+	{ "trace-sip", required_argument, NULL, O_TRACE },
+	{ "max-conns", required_argument, NULL, O_MAXCONNS },
+	{ "max-conns-per-source", required_argument, NULL, O_MAXSRC },
+	{ "conn-rate", required_argument, NULL, O_RATE },
+	{ "conn-burst", required_argument, NULL, O_BURST },
+	{ "max-headers", required_argument, NULL, O_MAXHDRS },
 	{ "foreground", no_argument, NULL, 'f' },	   { "tls-keylog", required_argument, NULL, O_KEYLOG },
 	{ "version", no_argument, NULL, 'V' },		   { "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -187,7 +209,7 @@ static int parse_mode(const char *s, enum tls_cn_san_mode *m)
 static int parse_args(int argc, char **argv, struct cli *cli, struct daemon_opts *o)
 {
 	static char lhost[256], uhost[256];
-	unsigned long v;
+	unsigned long v = 0; /* read after a failed number() too, then discarded */
 	int c, rc = 0;
 	while (rc == 0 && (c = getopt_long(argc, argv, "c:fVh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -231,6 +253,17 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct daemon_opts
 		case 'f': cli->log.to_stderr = true; break;
 		case O_KEYLOG: o->keylog = optarg; break;
 		case O_CONTROL: o->control = optarg; break;
+		case O_TRACE: o->trace_sip = optarg; break;
+		case O_MAXCONNS: rc = number("max-conns", optarg, 1, 10000000, &v);
+			o->max_conns = (unsigned)v; break;
+		case O_MAXSRC: rc = number("max-conns-per-source", optarg, 1, 1000000, &v);
+			o->max_conns_source = (unsigned)v; break;
+		case O_RATE: rc = number("conn-rate", optarg, 1, 1000000, &v);
+			o->conn_rate = (unsigned)v; break;
+		case O_BURST: rc = number("conn-burst", optarg, 1, 1000000, &v);
+			o->conn_burst = (unsigned)v; break;
+		case O_MAXHDRS: rc = number("max-headers", optarg, 16, CORE_CONF_MAX_HEADERS, &v);
+			o->max_headers = (unsigned)v; break;
 		case 'V': core_version_print(stdout, "siptlsd"); exit(0);
 		case 'h': fputs(usage, stdout); exit(0);
 		default: return 2;

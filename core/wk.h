@@ -51,7 +51,7 @@ enum cstate { C_FREE = 0, C_CONNECTING, C_HANDSHAKE, C_OPEN, C_CLOSING };
 
 #define MAX_CONNS 65536u
 #define TXN_BUCKETS 4096u
-#define HDR_CAP 128
+#define HDR_CAP CORE_CONF_MAX_HEADERS /* the ceiling of max-header-count */
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 30000
 
@@ -71,6 +71,7 @@ struct conn {
 	int target;      /* outbound: index in d->targets; -1 inbound */
 	int fd;
 	struct tls_conn tls;
+	struct tls_ktls_rxmsg krx; /* kernel receive: the armed recvmsg's header and record type */
 	struct io_sendq sq; /* kernel TX, and requests waiting for an upstream handshake */
 	char *rx;
 	uint32_t rxlen, rxcap;
@@ -79,6 +80,8 @@ struct conn {
 	uint64_t id;
 	struct daemon_gen *g; /* the configuration it was made under (a reference) */
 	uint64_t last_active; /* ms: the idle timeout counts from here */
+	struct daemon_admission adm; /* inbound: what its admission counted (daemon_admit_close) */
+	int8_t trusted; /* trusted list: 1 yes, -1 no (-2 logged), 0 undecided (wk_conn_trust) */
 	/* backpressure: a connection whose next message cannot be queued on blocked_on stops
 	 * reading; receive buffers that were already in flight are held, in order, until then */
 	bool paused;
@@ -136,6 +139,10 @@ struct worker {
 	char max_sendq_peer[80]; /* who had the largest send queue (show ... detail) */
 	uint64_t *paused;        /* ids of connections paused by backpressure */
 	uint32_t npaused, cappaused;
+	struct {
+		char *p;
+		uint32_t cap;
+	} rx_spare; /* the receive buffer an idle connection gave back, for the next (wk_rx.c) */
 };
 
 static inline uint64_t wk_now_ms(void)
@@ -174,11 +181,13 @@ void wk_txn_timeout(struct worker *w, struct txn *t);
 void wk_txn_unlink_free(struct worker *w, struct txn **pp);
 
 /* wk_msg.c */
+void wk_conn_trust(struct conn *c);
 void wk_conn_process(struct worker *w, struct conn *c);
 void wk_on_scan_error(struct worker *w, struct conn *c, const struct sip_msg *m, int err);
 
 /* wk_rx.c */
 void wk_conn_on_data(struct worker *w, struct conn *c, struct slice in);
+int wk_krecv_arm(struct worker *w, struct conn *c);
 void wk_conn_resume_waiters(struct worker *w, uint64_t on, bool gone);
 void wk_on_accept_cqe(struct worker *w, const struct io_uring_cqe *cqe);
 void wk_on_poll(struct worker *w, const struct io_uring_cqe *cqe);
@@ -187,5 +196,22 @@ void wk_on_send(struct worker *w, const struct io_uring_cqe *cqe);
 
 /* wk_ctl.c */
 void wk_on_mail(struct worker *w, struct worker_mail *m);
+
+/* trace.c: debug ccsip messages (core/trace.h). wk_trace is the hook where a message is received
+ * or sent: off, it costs the one test of a relaxed flag; on, a copy into the worker's ring. */
+void wk_trace_msg(struct worker *w, const struct conn *c, enum core_trace_dir dir,
+                  const struct iovec *iov, int n);
+static inline void wk_trace(struct worker *w, const struct conn *c, enum core_trace_dir dir,
+                            const struct iovec *iov, int n)
+{
+	if (__builtin_expect(core_trace_on(&w->d->trace), 0))
+		wk_trace_msg(w, c, dir, iov, n);
+}
+static inline void wk_trace_bytes(struct worker *w, const struct conn *c, enum core_trace_dir dir,
+                                  const char *p, size_t n)
+{
+	if (__builtin_expect(core_trace_on(&w->d->trace), 0))
+		wk_trace_msg(w, c, dir, &(struct iovec){(void *)(uintptr_t)p, n}, 1);
+}
 
 #endif

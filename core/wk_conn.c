@@ -87,6 +87,8 @@ void wk_conn_release(struct worker *w, struct conn *c)
 		tls_conn_free(&c->tls);
 	if (c->fd >= 0)
 		close(c->fd);
+	daemon_admit_close(w->d, &c->adm); /* inbound: its place in the limits is free again */
+	memset(&c->adm, 0, sizeof(c->adm));
 	io_sendq_free(&c->sq);
 	for (uint32_t i = 0; i < c->nheld; i++)
 		io_bufring_recycle(&w->br, c->held[i].bid);
@@ -107,7 +109,14 @@ void wk_conn_release(struct worker *w, struct conn *c)
 		wk_conn_resume_waiters(w, c->id, true);
 }
 
-/* ---- sending ---------------------------------------------------------------------------- */
+/* ---- sending ----------------------------------------------------------------------------
+ *
+ * wk_conn_send only queues: the bytes are copied into c's send queue (plaintext on every path)
+ * and c is noted on the ring (io_ring_defer). Once the pass's completions are handled, the loop
+ * (worker.c) flushes each noted connection once: on the user TLS path everything
+ * queued becomes records in one go, and each connection gets at most one send per pass, however
+ * many messages the pass produced for it. A send is also what wakes the peer, so fewer sends
+ * save the peer's wake-ups as much as our own system calls. */
 
 size_t wk_conn_queued(const struct conn *c)
 {
@@ -117,6 +126,25 @@ size_t wk_conn_queued(const struct conn *c)
 	return q;
 }
 
+/* user TX: the plaintext queued so far becomes TLS records (several messages share a record).
+ * A failure (out of memory, a broken SSL) loses the stream: the socket is shut down, so its
+ * receive completes and closes c through the usual path (503 to what waited on it) instead of
+ * c being released under a caller. */
+static void conn_seal(struct worker *w, struct conn *c)
+{
+	size_t len;
+	struct msghdr *m;
+	while ((m = io_sendq_batch(&c->sq, &len)) != NULL) {
+		int rc = tls_record_send(&c->tls.rec, m->msg_iov, (int)m->msg_iovlen);
+		if (io_sendq_advance(&c->sq, len) < 0 || rc < 0) {
+			io_sendq_free(&c->sq);
+			w->st.send_failures++;
+			shutdown(c->fd, SHUT_RDWR);
+			return;
+		}
+	}
+}
+
 void wk_conn_flush(struct worker *w, struct conn *c)
 {
 	if (c->send_busy || c->fd < 0 || c->state < C_OPEN)
@@ -124,6 +152,8 @@ void wk_conn_flush(struct worker *w, struct conn *c)
 	struct slice v = {0};
 	size_t len = 0;
 	bool user = c->tls.rec.tx == TLS_RL_USER;
+	if (user && c->sq.queued)
+		conn_seal(w, c);
 	if (user ? (v = tls_record_tx_view(&c->tls.rec)).n == 0 : c->sq.queued == 0)
 		return;
 	/* the SQE first: a batch taken from the queue is marked in flight */
@@ -145,7 +175,18 @@ void wk_conn_flush(struct worker *w, struct conn *c)
 	c->send_busy = true;
 }
 
-/* Queues iov for c (encrypting on the user path); -ENOBUFS when c's queue is at its limit. */
+static void conn_flush_later(struct worker *w, struct conn *c)
+{
+	if (c->sq.flush_noted)
+		return;
+	if (io_ring_defer(&w->ring, c->id) < 0) {
+		wk_conn_flush(w, c); /* out of memory for the note: send now, unbatched */
+		return;
+	}
+	c->sq.flush_noted = true;
+}
+
+/* Queues iov for c, flushed at the end of the pass; -ENOBUFS when c's queue is at its limit. */
 int wk_conn_send(struct worker *w, struct conn *c, const struct iovec *iov, int n)
 {
 	size_t len = 0;
@@ -158,11 +199,7 @@ int wk_conn_send(struct worker *w, struct conn *c, const struct iovec *iov, int 
 		w->st.queue_full++;
 		return -ENOBUFS;
 	}
-	int rc;
-	if (c->state == C_OPEN && c->tls.rec.tx == TLS_RL_USER)
-		rc = tls_record_send(&c->tls.rec, iov, n) < 0 ? -EIO : 0;
-	else
-		rc = io_sendq_push(&c->sq, iov, n);
+	int rc = io_sendq_push(&c->sq, iov, n);
 	if (rc < 0)
 		return rc;
 	size_t q = wk_conn_queued(c);
@@ -170,7 +207,7 @@ int wk_conn_send(struct worker *w, struct conn *c, const struct iovec *iov, int 
 		w->st.max_sendq = q;
 		wk_addr_text(&c->peer, w->max_sendq_peer, sizeof(w->max_sendq_peer));
 	}
-	wk_conn_flush(w, c);
+	conn_flush_later(w, c);
 	return 0;
 }
 
@@ -212,6 +249,8 @@ void wk_conn_close(struct worker *w, struct conn *c, bool notify)
 {
 	if (c->state == C_FREE)
 		return;
+	if (c->state == C_OPEN) /* what was queued (sends wait for the pass's end) goes first */
+		wk_conn_flush(w, c);
 	if (c->state != C_CLOSING) {
 		bool open = c->state == C_OPEN;
 		c->state = C_CLOSING;
@@ -220,6 +259,8 @@ void wk_conn_close(struct worker *w, struct conn *c, bool notify)
 			wk_txn_fail_upstream(w, c->id, 503);
 		if (open && notify && !c->closing_sent) {
 			c->closing_sent = true;
+			if (c->tls.rec.tx == TLS_RL_USER) /* queued behind a send: before close_notify */
+				conn_seal(w, c);
 			int rc = tls_record_close(&c->tls.rec);
 			if (rc == TLS_TX_CIPHER) {
 				c->state = C_OPEN; /* let the flush out */
@@ -259,10 +300,37 @@ void wk_conn_arm_recv(struct worker *w, struct conn *c)
 {
 	if (c->recv_armed || c->state != C_OPEN)
 		return;
-	if (io_bufring_recv_arm(&w->br, &w->ring, c->fd, wk_conn_ud(c, OP_RECV)) == 0)
+	if (c->tls.rec.rx == TLS_RL_KERNEL ? wk_krecv_arm(w, c) == 0 /* control records: wk_rx.c */
+	                                   : io_bufring_recv_arm(&w->br, &w->ring, c->fd,
+	                                                         wk_conn_ud(c, OP_RECV)) == 0)
 		c->recv_armed = true;
 	else
 		wk_conn_close(w, c, false);
+}
+
+/* Kernel TLS for what OpenSSL 3.0 leaves undone (issue 7, docs/record-layer.md): it offloads
+ * TLS 1.3 send only, so we install the receive key ourselves, before the first read is armed.
+ * Read-ahead is off, so OpenSSL consumed no record after the handshake's last: the sequence
+ * number is 0 on both sides, and session tickets that arrive later come through the kernel (and
+ * are discarded). Then, with both directions in the kernel, the SSL object goes. */
+static void conn_ktls(struct worker *w, struct conn *c)
+{
+	struct tls_conn *t = &c->tls;
+	if (t->info.version == TLS1_3_VERSION && t->rec.tx == TLS_RL_KERNEL &&
+	    t->rec.rx == TLS_RL_USER) {
+		int rc = tls_conn_ktls_rx13(t);
+		if (rc == 0) {
+			w->st.tls.ktls_rx13_installs++;
+		} else {
+			char peer[80];
+			wk_addr_text(&c->peer, peer, sizeof(peer));
+			w->st.tls.ktls_rx13_failures++;
+			core_log(LOG_INFO, "kernel TLS receive for %s not installed: %s; user path",
+			         peer, strerror(-rc));
+		}
+	}
+	if (tls_conn_shed(t) == 0)
+		w->st.tls.ssl_shed++;
 }
 
 /* the handshake finished: pick up the tenant SNI chose, flush what waited, start reading */
@@ -280,6 +348,8 @@ static void conn_opened(struct worker *w, struct conn *c)
 			if (c->g->tenants[i].tag == (unsigned)tag)
 				c->tenant = i;
 	}
+	wk_conn_trust(c); /* the trusted list's verdict needs the SSL (cn-san) too */
+	conn_ktls(w, c); /* after the last look at the SSL (SNI) */
 	if (c->outbound) {
 		w->backoff_ms[c->target] = 0;
 		if (c->tls.rec.tx == TLS_RL_USER) { /* requests queued while connecting: encrypt */
@@ -361,15 +431,58 @@ static int conn_start_tls(struct worker *w, struct conn *c, SSL_CTX *ctx, const 
 
 /* ---- accepting -------------------------------------------------------------------------- */
 
+/* Admission (core/admit.h): a connection over a limit is closed here, before any TLS, so a
+ * flood costs an accept and a close, never a handshake. 0, or -1 when fd was closed (counted). */
+static int accept_admit(struct worker *w, int fd, struct sockaddr_storage *peer,
+                        struct daemon_admission *a)
+{
+	socklen_t pl = sizeof(*peer);
+	enum daemon_admit_verdict v;
+	if (getpeername(fd, (struct sockaddr *)peer, &pl) < 0)
+		memset(peer, 0, sizeof(*peer)); /* reset already: the handshake fails and counts it */
+	switch ((v = daemon_admit_open(w->d, w->g, peer, wk_now_ms(), a))) {
+	case DAEMON_ADMIT_OK:
+		w->st.admit_untracked += a->untracked;
+		return 0;
+	case DAEMON_REFUSE_TOTAL:
+		w->st.refused_max_conns++;
+		break;
+	case DAEMON_REFUSE_SOURCE:
+		w->st.refused_per_source++;
+		break;
+	case DAEMON_REFUSE_RATE:
+	default:
+		w->st.refused_rate++;
+		break;
+	}
+	if (core_log_enabled(LOG_DEBUG)) {
+		char text[80];
+		wk_addr_text(peer, text, sizeof(text));
+		core_log(LOG_DEBUG, "refused connection from %s: %s", text,
+		         v == DAEMON_REFUSE_TOTAL    ? "max-connections"
+		         : v == DAEMON_REFUSE_SOURCE ? "max-connections per-source"
+		                                     : "connection-rate per-source");
+	}
+	close(fd);
+	return -1;
+}
+
 void wk_on_accept(struct worker *w, unsigned li, int fd)
 {
 	const struct daemon_listener *l = &w->g->listeners[li];
+	struct sockaddr_storage peer = {0};
+	struct daemon_admission adm;
+	if (accept_admit(w, fd, &peer, &adm) < 0)
+		return;
 	struct conn *c = conn_alloc(w, fd);
 	if (!c) {
 		close(fd);
+		daemon_admit_close(w->d, &adm);
 		w->st.accept_errors++;
 		return;
 	}
+	c->adm = adm;
+	c->peer = peer;
 	w->st.accepted++;
 	c->tenant = l->tenant;
 	int one = 1;
@@ -440,6 +553,9 @@ struct conn *wk_upstream_get(struct worker *w, struct daemon_gen *g, unsigned ti
 	c->outbound = true;
 	c->target = (int)ti;
 	memcpy(&c->peer, &t->addr, t->addr_len); /* known before connect completes: show, logs */
+	socklen_t ll = sizeof(c->local); /* bound by connect(): requests may be traced at once */
+	if (getsockname(fd, (struct sockaddr *)&c->local, &ll) < 0)
+		memset(&c->local, 0, sizeof(c->local));
 	c->tenant = t->t.tenant;
 	c->state = C_CONNECTING;
 	w->pool[ti] = c->id;

@@ -6,8 +6,10 @@
 static void reply_local(struct worker *w, struct conn *c, const struct sip_msg *m, unsigned code)
 {
 	int n = proxy_reply(&c->g->proxy, m, code, w->reply, sizeof(w->reply));
-	if (n > 0 && wk_conn_send_bytes(w, c, w->reply, (size_t)n) == 0)
+	if (n > 0 && wk_conn_send_bytes(w, c, w->reply, (size_t)n) == 0) {
+		wk_trace_bytes(w, c, CORE_TRACE_OUT, w->reply, (size_t)n);
 		w->st.local_replies[code / 100]++;
+	}
 }
 
 /* the bytes of a forward, gathered once: their length decides backpressure, then they go */
@@ -27,6 +29,7 @@ static void forward_edit(struct worker *w, struct conn *src, struct conn *dst,
                          const struct sip_msg *m, const struct out_msg *o)
 {
 	if (o->n > 0 && wk_conn_send(w, dst, o->iov, o->n) == 0) {
+		wk_trace(w, dst, CORE_TRACE_OUT, o->iov, o->n);
 		if (m->kind == SIP_KIND_REQUEST)
 			w->st.forwarded_requests++;
 		else
@@ -52,12 +55,52 @@ static bool must_wait(const struct conn *src, const struct conn *dst, const stru
 	return wk_conn_queued(dst) + o->len > io_sendq_limit(&dst->sq);
 }
 
+/* `ip address trusted list` (toll-fraud prevention): when the list has entries, requests from
+ * an inbound peer outside it are refused, unless its certificate passed the cn-san client check
+ * (the guide: "the trusted IP address check is bypassed"). Upstream legs are ours: not checked.
+ * Decided once per connection, when its handshake completes (conn_opened): its address and
+ * generation never change, and with kTLS both ways the SSL is freed right after. */
+void wk_conn_trust(struct conn *c)
+{
+	uint8_t a[16];
+	if (c->outbound || c->g->conf.ntrusted == 0) {
+		c->trusted = 1;
+		return;
+	}
+	bool in = admit_addr(&c->peer, a) == 0 &&
+	          admit_trusted(c->g->conf.trusted, c->g->conf.ntrusted, a);
+	c->trusted = in || (c->tls.ssl && tls_ident_verified(c->tls.ssl)) ? 1 : -1;
+}
+
+static bool peer_trusted(struct conn *c)
+{
+	if (c->trusted == 0)
+		wk_conn_trust(c);
+	if (c->trusted == -1) { /* the first refusal on this connection: say why, once */
+		char peer[80];
+		wk_addr_text(&c->peer, peer, sizeof(peer));
+		core_log(LOG_NOTICE, "requests from %s refused (403): not in the ip address trusted "
+		                     "list and no cn-san verified certificate", peer);
+		c->trusted = -2;
+	}
+	return c->trusted > 0;
+}
+
 /* 0 when handled, else the id of the connection the message must wait for */
 static uint64_t on_request(struct worker *w, struct conn *c, const struct sip_msg *m)
 {
 	static __thread struct proxy_decision d; /* large (the edit's scratch): not on the stack */
 	struct proxy_in in = {.conn = c->id, .tenant = c->tenant};
+	if (!peer_trusted(c)) {
+		wk_trace_bytes(w, c, CORE_TRACE_IN, m->raw.p, m->raw.n);
+		w->st.requests_in++;
+		w->st.untrusted_403++;
+		if (m->method_id != SIP_M_ACK) /* an ACK is never answered (RFC 3261 17.2.1) */
+			reply_local(w, c, m, 403);
+		return 0;
+	}
 	if (proxy_request(&c->g->proxy, &in, m, &d) < 0) {
+		wk_trace_bytes(w, c, CORE_TRACE_IN, m->raw.p, m->raw.n);
 		w->st.requests_in++;
 		reply_local(w, c, m, 500);
 		return 0;
@@ -65,11 +108,13 @@ static uint64_t on_request(struct worker *w, struct conn *c, const struct sip_ms
 	struct conn *dst = NULL;
 	switch (d.verdict) {
 	case PROXY_REPLY:
+		wk_trace_bytes(w, c, CORE_TRACE_IN, m->raw.p, m->raw.n);
 		w->st.requests_in++;
 		w->st.reasons[d.reason]++;
 		reply_local(w, c, m, d.code);
 		return 0;
 	case PROXY_DROP:
+		wk_trace_bytes(w, c, CORE_TRACE_IN, m->raw.p, m->raw.n);
 		w->st.requests_in++;
 		w->st.reasons[d.reason]++;
 		return 0;
@@ -90,6 +135,7 @@ static uint64_t on_request(struct worker *w, struct conn *c, const struct sip_ms
 	out_gather(&d, &o);
 	if (dst && must_wait(c, dst, &o))
 		return dst->id; /* counted once, when it is handled */
+	wk_trace_bytes(w, c, CORE_TRACE_IN, m->raw.p, m->raw.n);
 	w->st.requests_in++;
 	w->st.reasons[d.reason]++;
 	if (!dst) {
@@ -116,6 +162,7 @@ static uint64_t on_response(struct worker *w, struct conn *c, const struct sip_m
 		out_gather(&d, &o);
 	if (dst && must_wait(c, dst, &o))
 		return dst->id;
+	wk_trace_bytes(w, c, CORE_TRACE_IN, m->raw.p, m->raw.n);
 	w->st.responses_in++;
 	w->st.reasons[d.reason]++;
 	if (d.verdict != PROXY_TO_CONN)
@@ -139,6 +186,8 @@ void wk_on_scan_error(struct worker *w, struct conn *c, const struct sip_msg *m,
 	w->st.scan_errors++;
 	if (err == -SIP_E_TOO_BIG)
 		w->st.too_big++;
+	if (err == -SIP_E_TOO_MANY_HEADERS) /* max-header-count: 400, as for any unframeable head */
+		w->st.too_many_headers++;
 	if (m->kind == SIP_KIND_REQUEST && sip_msg_get(m, SIP_H_VIA) && m->method_id != SIP_M_ACK)
 		reply_local(w, c, m,
 		            err == -SIP_E_TOO_BIG   ? 513
@@ -184,6 +233,15 @@ static void conn_pause(struct worker *w, struct conn *c, uint64_t on)
 	w->paused[w->npaused++] = c->id;
 }
 
+/* A peer that sends but does not read: its next message may need local replies (a 100 and a
+ * final answer) that its own queue could not take. Rather than drop them, stop reading it until
+ * it reads. An empty queue always takes them, whatever the limit. */
+static bool own_queue_full(const struct worker *w, const struct conn *c)
+{
+	size_t q = wk_conn_queued(c);
+	return q > 0 && q + 2 * sizeof(w->reply) > io_sendq_limit(&c->sq);
+}
+
 /* frames and handles every complete message in c's rx buffer, keeping a partial one */
 void wk_conn_process(struct worker *w, struct conn *c)
 {
@@ -191,6 +249,10 @@ void wk_conn_process(struct worker *w, struct conn *c)
 	if (c->paused)
 		return;
 	while (off < c->rxlen && c->state == C_OPEN) {
+		if (own_queue_full(w, c)) { /* resumed when c's own sends drain (wk_on_send) */
+			conn_pause(w, c, c->id);
+			break;
+		}
 		int rc = sip_msg_scan(c->rx + off, c->rxlen - off, &c->g->limits, &c->scan);
 		if (rc == 0)
 			break;
@@ -210,8 +272,13 @@ void wk_conn_process(struct worker *w, struct conn *c)
 		return;
 	memmove(c->rx, c->rx + off, c->rxlen - off);
 	c->rxlen -= off;
-	if (c->rxlen == 0) { /* an idle connection holds no buffer */
-		free(c->rx);
+	if (c->rxlen == 0) { /* an idle connection holds no buffer: the worker keeps one spare */
+		if (w->rx_spare.p == NULL && c->rx) {
+			w->rx_spare.p = c->rx;
+			w->rx_spare.cap = c->rxcap;
+		} else {
+			free(c->rx);
+		}
 		c->rx = NULL;
 		c->rxcap = 0;
 	}

@@ -38,6 +38,13 @@ struct worker_stats {
 	uint64_t backpressure_pauses;    /* a connection stopped reading until another drained */
 	uint64_t max_sendq;              /* largest send queue seen */
 	uint64_t inactive_ageouts;       /* closed by the idle timeout */
+	/* admission (core/admit.h): refused at accept, closed before any TLS */
+	uint64_t refused_max_conns;      /* max-connections reached */
+	uint64_t refused_per_source;     /* the source has max-connections per-source open */
+	uint64_t refused_rate;           /* the source opened connections faster than its rate */
+	uint64_t admit_untracked;        /* admitted without a per-source count: table set full */
+	uint64_t untrusted_403;          /* request from a peer outside the trusted list: 403 */
+	uint64_t too_many_headers;       /* more header fields than max-header-count: 400 */
 	struct tls_stats tls;
 };
 

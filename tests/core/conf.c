@@ -75,6 +75,10 @@ Test(core_conf, guide_example_model)
 	cr_assert_str_eq(tp->ca_file, "/etc/siptlsd/ca.pem");
 	cr_assert_eq(tp->n_crl, 1);
 	cr_assert_str_eq(tp->crl_files[0], "/etc/siptlsd/ca.crl");
+	cr_assert_str_eq(tp->key_label, "cube", "the guide's 'rsakeypair cube kp1': word 1");
+	cr_assert_not(tp->key_label_ec);
+	cr_assert_null(tp->ip_address);
+	cr_assert_not(tp->serial_number);
 	cr_assert_eq(c.tp_line[0], 4);
 
 	cl = core_conf_ciphers(&c, 100);
@@ -124,7 +128,6 @@ Test(core_conf, guide_example_notices)
 	static const char *const want[] = {
 	    ":1: 'show running-config' is an exec command",
 	    ":5: 'enrollment' has no effect",
-	    ":10: 'rsakeypair' has no effect",
 	    ":15: 'crypto pki certificate chain' has no effect",
 	    ":21: 'srtp-crypto' has no effect in siptlsd",
 	    ":24: 'bind control source-interface' with an interface name listens on any address",
@@ -229,8 +232,22 @@ Test(core_conf, full_model)
 	cr_assert_eq(c.peers[1].port, 0, "no port: 0 (5061)");
 	cr_assert_eq(c.peers[2].target, CORE_TARGET_SIP_SERVER);
 	cr_assert(has_notice(&c, ":3: 'hostname'"));
-	cr_assert(has_notice(&c, ":14: 'eckeypair'"));
+	cr_assert_str_eq(tp->key_label, "edge-ec");
+	cr_assert(tp->key_label_ec, "eckeypair is remembered as such");
+	cr_assert_not(tp->serial_number, "serial-number none");
+	cr_assert_null(tp->ip_address, "ip-address none");
+	cr_assert_not(has_notice(&c, "keypair'"), "the key label is used (enrollment)");
+	cr_assert_not(has_notice(&c, "'serial-number'") || has_notice(&c, "'ip-address'"));
+	cr_assert(has_notice(&c, ":17: 'password'"));
 	cr_assert(has_notice(&c, ":18: 'crl'"));
+}
+
+/* the guide's step 5 example names an interface after the address: the address is used */
+Test(core_conf, ip_address_with_an_interface_name_after_it)
+{
+	parse_ok("crypto pki trustpoint T\n ip-address 172.18.197.154 GigabitEthernet2\n");
+	cr_assert_str_eq(core_conf_trustpoint(&c, "T")->ip_address, "172.18.197.154");
+	cr_assert(has_notice(&c, ":2: 'ip-address'"), "the interface name is noticed");
 }
 
 Test(core_conf, crypto_sub_command_versus_top_level)
@@ -346,7 +363,7 @@ static const struct err_case err_cases[] = {
     {"voice class tenant 1\n frobnicate\n", 2, "unknown command 'frobnicate'"},
     {"voice class tenant 1\n cn-san 1 x.example\n", 2, "unknown command 'cn-san'"},
     {"crypto pki enroll T\n", 1, "unknown command 'crypto pki enroll'"},
-    {"voice service voip\n", 1, "unknown command 'voice service'"},
+    {"voice service pots\n", 1, "unknown command 'voice service pots'"},
     {"dial-peer voice 1 voip\n no shutdown\n", 2, "unknown command 'no shutdown'"},
     {"voice class tenant 1\n listen-port secure 70000\n", 2, "port must be 1..65535: '70000'"},
     {"voice class tenant 1\n listen-port secure 0\n", 2, "port must be 1..65535: '0'"},
@@ -414,6 +431,21 @@ static const struct err_case err_cases[] = {
     {"crypto pki trustpoint T\n crl-file a\n crl-file b\n crl-file c\n crl-file d\n"
      " crl-file e\n",
      6, "more than 4 crl-file lines: 'e'"},
+    {"crypto pki trustpoint T\n rsakeypair\n", 2, "missing key label: 'rsakeypair'"},
+    {"crypto pki trustpoint T\n eckeypair ../kp1\n", 2,
+     "key label names the file LABEL.key: no '/', no leading '.': '../kp1'"},
+    {"crypto pki trustpoint T\n rsakeypair a/b 2048\n", 2, "no '/', no leading '.': 'a/b'"},
+    {"crypto pki trustpoint T\n ip-address GigabitEthernet2\n", 2,
+     "not an interface name (write the interface's address): 'GigabitEthernet2'"},
+    {"crypto pki trustpoint T\n ip-address 192.0.2.300\n", 2, "'192.0.2.300'"},
+    {"crypto pki trustpoint T\n ip-address 192.0.2.1 192.0.2.2\n", 2,
+     "unexpected argument: '192.0.2.2'"},
+    {"crypto pki trustpoint T\n ip-address none 192.0.2.2\n", 2,
+     "unexpected argument: '192.0.2.2'"},
+    {"crypto pki trustpoint T\n ip-address\n", 2, "missing address (or none)"},
+    {"crypto pki trustpoint T\n serial-number 12345\n", 2,
+     "serial-number takes no value but none (the box's own serial number is used): '12345'"},
+    {"crypto pki trustpoint T\n serial-number none now\n", 2, "unexpected argument: 'now'"},
     {"show version\n", 1, "unknown command 'show version'"},
     {"ip domain name bad/name\n", 1, "bad domain name: 'bad/name'"},
     {"ip route 0.0.0.0 0.0.0.0 192.0.2.1\n", 1, "unknown command 'ip route'"},
@@ -469,6 +501,54 @@ Test(core_conf, truncated_inputs_never_crash)
 	cr_assert_eq(core_conf_parse(&c, "t.cfg", buf, len, err, 0), 0, "errlen 0 is allowed");
 }
 
+/* ---- the lines enrollment uses (siptlsctl pki): key label, ip-address, serial-number ---- */
+
+Test(core_conf, trustpoint_enrollment_lines)
+{
+	const struct tls_trustpoint_conf *tp;
+
+	parse_ok("crypto pki trustpoint T\n rsakeypair kp1 2048 1024\n ip-address 192.0.2.10\n"
+	         " serial-number\n"
+	         "crypto pki trustpoint U\n eckeypair ec1\n ip-address 2001:db8::10\n"
+	         " serial-number none\n"
+	         "crypto pki trustpoint V\n fqdn v.example\n");
+	cr_assert_eq(c.nnotice, 0, "these lines take effect: %s", c.nnotice ? c.notice[0] : "");
+	tp = core_conf_trustpoint(&c, "T");
+	cr_assert_str_eq(tp->key_label, "kp1", "the sizes after the label are ignored");
+	cr_assert_not(tp->key_label_ec);
+	cr_assert_str_eq(tp->ip_address, "192.0.2.10");
+	cr_assert(tp->serial_number);
+	tp = core_conf_trustpoint(&c, "U");
+	cr_assert_str_eq(tp->key_label, "ec1");
+	cr_assert(tp->key_label_ec);
+	cr_assert_str_eq(tp->ip_address, "2001:db8::10");
+	cr_assert_not(tp->serial_number);
+	tp = core_conf_trustpoint(&c, "V");
+	cr_assert_null(tp->key_label);
+	cr_assert_null(tp->ip_address);
+	cr_assert_not(tp->serial_number);
+}
+
+Test(core_conf, trustpoint_enrollment_lines_last_wins)
+{
+	const struct tls_trustpoint_conf *tp;
+
+	/* a later line replaces an earlier one, as on the router; none clears */
+	parse_ok("crypto pki trustpoint T\n rsakeypair a\n eckeypair b\n ip-address 192.0.2.1\n"
+	         " ip-address none\n serial-number\n serial-number none\n");
+	tp = core_conf_trustpoint(&c, "T");
+	cr_assert_str_eq(tp->key_label, "b");
+	cr_assert(tp->key_label_ec);
+	cr_assert_null(tp->ip_address);
+	cr_assert_not(tp->serial_number);
+	parse_ok("crypto pki trustpoint T\n eckeypair b\n rsakeypair a\n serial-number none\n"
+	         " SERIAL-NUMBER\n");
+	tp = core_conf_trustpoint(&c, "T");
+	cr_assert_str_eq(tp->key_label, "a");
+	cr_assert_not(tp->key_label_ec, "rsakeypair after eckeypair: rsa");
+	cr_assert(tp->serial_number, "keywords are case-insensitive");
+}
+
 /* ---- round trip through core_conf_write ---- */
 
 static void assert_same_tp(const struct tls_trustpoint_conf *a, const struct tls_trustpoint_conf *b)
@@ -477,7 +557,9 @@ static void assert_same_tp(const struct tls_trustpoint_conf *a, const struct tls
 	              str_eq(a->ca_file, b->ca_file) &&
 	              str_eq(a->ocsp_staple_file, b->ocsp_staple_file) &&
 	              str_eq(a->fqdn, b->fqdn) && str_eq(a->subject_name, b->subject_name) &&
-	              str_eq(a->subject_alt_name, b->subject_alt_name),
+	              str_eq(a->subject_alt_name, b->subject_alt_name) &&
+	              str_eq(a->key_label, b->key_label) && a->key_label_ec == b->key_label_ec &&
+	              str_eq(a->ip_address, b->ip_address) && a->serial_number == b->serial_number,
 	          "trustpoint %s", a->name);
 	cr_assert_eq(a->n_crl, b->n_crl);
 	for (unsigned i = 0; i < a->n_crl; i++)
@@ -610,6 +692,27 @@ Test(core_conf, round_trip_full)
 {
 	cr_assert_eq(core_conf_load(&c, DATA "full.cfg", err, sizeof(err)), 0, "%s", err);
 	round_trip(&c);
+}
+
+Test(core_conf, trustpoint_enrollment_lines_written)
+{
+	char *text;
+
+	parse_ok("crypto pki trustpoint T\n rsakeypair kp1 2048\n ip-address 192.0.2.10\n"
+	         " serial-number\n fqdn t.example\n"
+	         "crypto pki trustpoint U\n eckeypair ec1\n ip-address 2001:db8::10\n"
+	         "crypto pki trustpoint V\n serial-number none\n ip-address none\n");
+	round_trip(&c);
+	text = write_conf(&c);
+	cr_assert(strstr(text, "crypto pki trustpoint T\n fqdn t.example\n ip-address 192.0.2.10\n"
+	                       " serial-number\n rsakeypair kp1\n!\n"),
+	          "%s", text);
+	cr_assert(strstr(text, "crypto pki trustpoint U\n ip-address 2001:db8::10\n"
+	                       " eckeypair ec1\n!\n"),
+	          "eckeypair is written as eckeypair:\n%s", text);
+	cr_assert(strstr(text, "crypto pki trustpoint V\n!\n"), "unset lines are left out:\n%s",
+	          text);
+	free(text);
 }
 
 Test(core_conf, round_trip_tenant0_variants)
