@@ -15,6 +15,7 @@
 #include "core/ctl.h"
 #include "core/log.h"
 #include "core/worker.h"
+#include "tls/pki.h"
 
 /* posts m (already filled in) to worker i and waits for its answer; false if it did not come */
 static bool ask(struct daemon *d, unsigned i, struct worker_mail *m)
@@ -90,14 +91,21 @@ static int snapshot(struct daemon *d, struct ctl_conn **rows, size_t *nrows, str
 	memset(t, 0, sizeof(*t));
 	for (unsigned i = 0; i < d->nworkers; i++) {
 		struct worker_mail *m = calloc(1, sizeof(*m));
-		if (!m)
+		if (!m) {
+			free(all);
 			return -ENOMEM;
+		}
 		m->kind = WORKER_MAIL_SNAPSHOT;
 		for (int round = 0; round < 2; round++) {
 			m->cap = round ? m->n + 64 : 1024;
 			free(m->rows);
 			m->rows = calloc(m->cap, sizeof(*m->rows));
-			if (!m->rows || !ask(d, i, m)) {
+			if (!m->rows) {
+				free(all);
+				free(m);
+				return -ENOMEM;
+			}
+			if (!ask(d, i, m)) { /* m stays the late worker's: leaked, see above */
 				free(all);
 				return -EIO;
 			}
@@ -161,9 +169,14 @@ static void print_stats(struct daemon *d, FILE *out, bool json)
 		STAT(forwarded_responses), STAT(scan_errors), STAT(too_big), STAT(timeouts),
 		STAT(upstream_unavailable), STAT(response_no_conn), STAT(queue_full),
 		STAT(backpressure_pauses),
-		STAT(max_sendq), STAT(inactive_ageouts), STAT(tls.client_handshake_failures),
+		STAT(max_sendq), STAT(inactive_ageouts), STAT(refused_max_conns),
+		STAT(refused_per_source), STAT(refused_rate), STAT(admit_untracked),
+		STAT(untrusted_403), STAT(too_many_headers), STAT(tls.client_handshake_failures),
 		STAT(tls.server_handshake_failures), STAT(tls.client_identity_failures),
 		STAT(tls.server_identity_failures),
+		STAT(tls.ktls_rx13_installs), STAT(tls.ktls_rx13_failures), STAT(tls.ssl_shed),
+		STAT(tls.alerts_received), STAT(tls.keyupdates), STAT(tls.tickets_discarded),
+		STAT(tls.record_errors),
 	};
 	uint64_t sum[sizeof(fields) / sizeof(fields[0])] = { 0 };
 	uint64_t replies[7] = { 0 }, reasons[PROXY_R__COUNT] = { 0 };
@@ -192,6 +205,7 @@ static void print_stats(struct daemon *d, FILE *out, bool json)
 		for (int k = 0; k < PROXY_R__COUNT; k++)
 			fprintf(out, ",\"decision: %s\":%" PRIu64, proxy_reason_str((enum proxy_reason)k),
 				reasons[k]);
+		core_trace_print_stats(&d->trace, out, true);
 		fputs("}\n", out);
 		return;
 	}
@@ -202,6 +216,77 @@ static void print_stats(struct daemon *d, FILE *out, bool json)
 	for (int k = 0; k < PROXY_R__COUNT; k++)
 		fprintf(out, "decision: %-24s %" PRIu64 "\n", proxy_reason_str((enum proxy_reason)k),
 			reasons[k]);
+	core_trace_print_stats(&d->trace, out, false);
+}
+
+/* ---- show crypto pki: what the current generation loaded (docs/pki.md) ---- */
+
+static bool pki_row(struct ctl_pki_cert **rows, size_t *n, size_t *cap, const char *tp,
+		    enum ctl_pki_kind kind, X509 *x)
+{
+	struct tls_pki_info info = { 0 };
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		struct ctl_pki_cert *grown = realloc(*rows, c * sizeof(**rows));
+		if (!grown)
+			return false;
+		*rows = grown;
+		*cap = c;
+	}
+	struct ctl_pki_cert *row = &(*rows)[(*n)++];
+	memset(row, 0, sizeof(*row));
+	snprintf(row->trustpoint, sizeof(row->trustpoint), "%s", tp);
+	row->kind = kind;
+	if (x && tls_pki_info_get(x, &info) == 0) {
+		memcpy(row->subject, info.subject, sizeof(row->subject));
+		memcpy(row->issuer, info.issuer, sizeof(row->issuer));
+		memcpy(row->serial, info.serial, sizeof(row->serial));
+		row->not_before = info.not_before;
+		row->not_after = info.not_after;
+	}
+	return true;
+}
+
+/* one trustpoint's rows: its certificate, the chain it serves, the CAs it trusts */
+static bool pki_tp_rows(const struct tls_trustpoint *tp, struct ctl_pki_cert **rows, size_t *n,
+			size_t *cap)
+{
+	size_t first = *n;
+	bool ok = true;
+	if (tp->cert)
+		ok = pki_row(rows, n, cap, tp->conf.name, CTL_PKI_OWN, tp->cert);
+	for (int i = 0; ok && tp->chain && i < sk_X509_num(tp->chain); i++)
+		ok = pki_row(rows, n, cap, tp->conf.name, CTL_PKI_CHAIN, sk_X509_value(tp->chain, i));
+	STACK_OF(X509_OBJECT) *objs = tp->store ? X509_STORE_get0_objects(tp->store) : NULL;
+	for (int i = 0; ok && objs && i < sk_X509_OBJECT_num(objs); i++) {
+		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+		if (x)
+			ok = pki_row(rows, n, cap, tp->conf.name, CTL_PKI_CA, x);
+	}
+	if (ok && *n == first)
+		ok = pki_row(rows, n, cap, tp->conf.name, CTL_PKI_NONE, NULL);
+	return ok;
+}
+
+static void show_pki(struct daemon *d, const struct ctl_request *r, FILE *out)
+{
+	const struct daemon_gen *g = d->gen;
+	struct ctl_pki_cert *rows = NULL;
+	size_t n = 0, cap = 0;
+	for (unsigned i = 0; i < g->conf.ntp; i++)
+		if (!pki_tp_rows(&g->tp[i], &rows, &n, &cap)) {
+			free(rows);
+			fprintf(out, "%% Out of memory\n");
+			return;
+		}
+	int64_t now = (int64_t)time(NULL);
+	if (r->json)
+		(void)ctl_print_pki_json(out, rows, n, now);
+	else if (r->cmd == CTL_SHOW_TRUSTPT)
+		(void)ctl_print_pki_trustpoints(out, rows, n, now);
+	else
+		(void)ctl_print_pki_certs(out, rows, n, now);
+	free(rows);
 }
 
 static void answer(struct daemon *d, const struct ctl_request *r, FILE *out)
@@ -235,6 +320,16 @@ static void answer(struct daemon *d, const struct ctl_request *r, FILE *out)
 	case CTL_SHOW_STATS:
 		print_stats(d, out, r->json);
 		return;
+	case CTL_SHOW_TRUSTPT:
+	case CTL_SHOW_CERTS:
+		show_pki(d, r, out);
+		return;
+	case CTL_DEBUG_SIP:
+	case CTL_UNDEBUG_SIP:
+	case CTL_UNDEBUG_ALL:
+		(void)core_trace_command(&d->trace, r->cmd == CTL_DEBUG_SIP, r->cmd == CTL_UNDEBUG_ALL,
+					 out);
+		return;
 	case CTL_RELOAD: {
 		char err[512];
 		if (daemon_reload(d, err, sizeof(err)) < 0)
@@ -253,7 +348,7 @@ static void answer(struct daemon *d, const struct ctl_request *r, FILE *out)
 
 void control_serve(struct daemon *d, int fd)
 {
-	char line[CTL_LINE_MAX + 1];
+	char line[CTL_LINE_MAX + 1] = "";
 	size_t n = 0;
 	struct timeval tv = { 2, 0 }; /* a client that says nothing is not waited for */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -280,7 +375,10 @@ void control_serve(struct daemon *d, int fd)
 		fprintf(out, "%s\n", err);
 	else
 		answer(d, &req, out);
-	fclose(out);
+	if (fclose(out) != 0) { /* the reply is incomplete: send none, siptlsctl then says so */
+		core_log(LOG_ERR, "control: reply not built: %s", strerror(errno));
+		len = 0;
+	}
 	for (size_t off = 0; off < len;) {
 		ssize_t w = write(fd, text + off, len - off);
 		if (w <= 0)

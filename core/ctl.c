@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- parsing --------------------------------------------------------------------------- */
@@ -184,7 +185,7 @@ static bool ctl_addr(struct slice w, struct ctl_request *r)
 
 	if (!v6 && !slice_case_prefix(w, SLICE_LIT("ipv4:")))
 		return false;
-	w = slice_sub(w, 5, w.n);
+	w = slice_make(w.p + 5, w.n - 5); /* a prefix matched: w.p is not NULL */
 	if (v6) {
 		colon = slice_find(w, ']');
 		if (w.n < 2 || w.p[0] != '[' || colon + 1 >= w.n || w.p[colon + 1] != ':')
@@ -243,15 +244,30 @@ static int ctl_parse_clear(struct ctl_lexer *lx, struct ctl_request *r)
 	return ctl_conn_id(lx, &r->id);
 }
 
-/* show sip-ua connections tcp tls brief|detail | show running-config | show stats */
+/* show crypto pki trustpoints | certificates (after "crypto") */
+static int ctl_parse_show_pki(struct ctl_lexer *lx, struct ctl_request *r)
+{
+	static const char *const what[] = {"trustpoints", "certificates"};
+	int k;
+
+	if ((k = ctl_expect(lx, "pki")) < 0 || (k = ctl_keyword(lx, what, 2)) < 0)
+		return k;
+	r->cmd = k == 0 ? CTL_SHOW_TRUSTPT : CTL_SHOW_CERTS;
+	return 0;
+}
+
+/* show sip-ua connections tcp tls brief|detail | show running-config | show stats |
+ * show crypto pki ... */
 static int ctl_parse_show(struct ctl_lexer *lx, struct ctl_request *r)
 {
-	static const char *const what[] = {"sip-ua", "running-config", "stats"};
+	static const char *const what[] = {"sip-ua", "running-config", "stats", "crypto"};
 	static const char *const form[] = {"brief", "detail"};
-	int k = ctl_keyword(lx, what, 3);
+	int k = ctl_keyword(lx, what, 4);
 
 	if (k < 0)
 		return k;
+	if (k == 3)
+		return ctl_parse_show_pki(lx, r);
 	if (k == 1)
 		r->cmd = CTL_SHOW_RUNNING;
 	else if (k == 2)
@@ -264,6 +280,36 @@ static int ctl_parse_show(struct ctl_lexer *lx, struct ctl_request *r)
 	return 0;
 }
 
+/* debug ccsip messages | undebug all | undebug ccsip messages | no debug (all | ccsip messages),
+ * as the guide's router takes them. Returns 1 when the line is not one of these (nothing read),
+ * else 0 or -EINVAL. Kept apart from the top-level keywords, whose error lines stay as they were;
+ * help lists these. */
+static int ctl_parse_debug(struct ctl_lexer *lx, struct ctl_request *r)
+{
+	static const char *const first[] = {"debug", "undebug", "no"};
+	static const char *const what[] = {"ccsip", "all"};
+	struct ctl_lexer peek = *lx;
+	struct slice w = ctl_next(&peek);
+	int kw = -1, k = 0;
+
+	for (int i = 0; i < 3 && !slice_empty(w); i++)
+		if (slice_case_prefix(slice_cstr(first[i]), w))
+			kw = i;
+	if (kw < 0)
+		return 1;
+	*lx = peek;
+	if (kw == 2)
+		k = ctl_expect(lx, "debug");
+	if (k < 0 || (k = ctl_keyword(lx, what, kw == 0 ? 1 : 2)) < 0)
+		return k;
+	if (k == 1) {
+		r->cmd = CTL_UNDEBUG_ALL;
+		return 0;
+	}
+	r->cmd = kw == 0 ? CTL_DEBUG_SIP : CTL_UNDEBUG_SIP;
+	return ctl_expect(lx, "messages");
+}
+
 int ctl_parse(struct slice line, struct ctl_request *r, char *err, size_t errlen)
 {
 	static const char *const top[] = {"show", "clear", "reload", "help", "?"};
@@ -273,6 +319,8 @@ int ctl_parse(struct slice line, struct ctl_request *r, char *err, size_t errlen
 	if (errlen)
 		err[0] = '\0';
 	memset(r, 0, sizeof(*r));
+	if ((k = ctl_parse_debug(&lx, r)) <= 0)
+		return k < 0 ? k : ctl_tail(&lx, r, false);
 	if ((k = ctl_keyword(&lx, top, 5)) < 0)
 		return k;
 	switch (k) {
@@ -621,14 +669,183 @@ int ctl_print_help(FILE *out)
 	    "Remote-Agent\n"
 	    "  show running-config                       the configuration in use, normalised\n"
 	    "  show stats                                every counter\n"
+	    "  show crypto pki trustpoints               each trustpoint's CA and certificate\n"
+	    "  show crypto pki certificates              every certificate, validity, days left\n"
 	    "  clear sip-ua tcp tls connection id N      close Conn-Id N (close_notify first)\n"
 	    "  clear sip-ua tcp tls connection target ipv4:ADDR:PORT [id N]\n"
 	    "  clear sip-ua tcp tls connection target ipv6:[ADDR]:PORT [id N]\n"
 	    "                                            close the connections to that peer\n"
 	    "  reload                                    load the configuration again (as SIGHUP)\n"
+	    "  debug ccsip messages                      trace every SIP message, decrypted\n"
+	    "  undebug all | no debug ccsip messages     stop tracing\n"
 	    "  help                                      this list\n"
 	    "Append '| json' to a show for JSON.\n",
 	    out);
+	return ctl_done(out);
+}
+
+/* ---- show crypto pki ------------------------------------------------------------------- */
+
+/* whole days from now until t, rounded down; negative once t is past */
+static long ctl_days(int64_t t, int64_t now)
+{
+	int64_t s = t - now;
+
+	return (long)(s >= 0 ? s / 86400 : -((-s + 86399) / 86400));
+}
+
+/* the router's date form, "07:15:57 UTC Sep 26 2025" */
+static const char *ctl_date(int64_t t, char *buf, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || strftime(buf, n, "%H:%M:%S UTC %b %d %Y", &tm) == 0)
+		snprintf(buf, n, "?");
+	return buf;
+}
+
+static const char *ctl_pki_status(const struct ctl_pki_cert *c, int64_t now)
+{
+	return now > c->not_after ? "Expired" : now < c->not_before ? "Not yet valid" : "Available";
+}
+
+static const char *ctl_pki_title(enum ctl_pki_kind k)
+{
+	return k == CTL_PKI_OWN     ? "Certificate"
+	       : k == CTL_PKI_CHAIN ? "Chain Certificate"
+	                            : "CA Certificate";
+}
+
+/* "days until expiry" and, close to the end, the note an operator must not miss */
+static void ctl_pki_days(FILE *out, const struct ctl_pki_cert *c, int64_t now, const char *in)
+{
+	long d = ctl_days(c->not_after, now);
+
+	fprintf(out, "%sdays until expiry: %ld\n", in, d);
+	if (d < 0)
+		fprintf(out, "%s** expired: renew it (crypto pki enroll, import)\n", in);
+	else if (d < CTL_PKI_WARN_DAYS)
+		fprintf(out, "%s** expires within %d days: renew it (crypto pki enroll, import)\n",
+		        in, CTL_PKI_WARN_DAYS);
+}
+
+static void ctl_pki_cert_text(FILE *out, const struct ctl_pki_cert *c, int64_t now)
+{
+	char a[40], b[40];
+
+	fprintf(out, "%s\n", ctl_pki_title(c->kind));
+	fprintf(out, "  Status: %s\n", ctl_pki_status(c, now));
+	fprintf(out, "  Certificate Serial Number (hex): %.*s\n", CTL_STR(c->serial));
+	fprintf(out, "  Certificate Usage: %s\n",
+	        c->kind == CTL_PKI_OWN ? "General Purpose" : "Signature");
+	fprintf(out, "  Issuer:\n    %.*s\n", CTL_STR(c->issuer));
+	fprintf(out, "  Subject:\n    %.*s\n", CTL_STR(c->subject));
+	fprintf(out, "  Validity Date:\n    start date: %s\n    end   date: %s\n",
+	        ctl_date(c->not_before, a, sizeof(a)), ctl_date(c->not_after, b, sizeof(b)));
+	ctl_pki_days(out, c, now, "    ");
+	fprintf(out, "  Associated Trustpoints: %.*s\n\n", CTL_STR(c->trustpoint));
+}
+
+int ctl_print_pki_certs(FILE *out, const struct ctl_pki_cert *c, size_t n, int64_t now)
+{
+	size_t shown = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (c[i].kind != CTL_PKI_NONE) {
+			ctl_pki_cert_text(out, &c[i], now);
+			shown++;
+		}
+	if (shown == 0)
+		fputs("No certificates: no trustpoint holds one (docs/pki.md)\n", out);
+	return ctl_done(out);
+}
+
+/* one trustpoint: c[0..n) are its rows */
+static void ctl_pki_tp_text(FILE *out, const struct ctl_pki_cert *c, size_t n, int64_t now)
+{
+	const struct ctl_pki_cert *own = NULL, *ca = NULL;
+	char a[40];
+
+	for (size_t i = 0; i < n; i++) {
+		if (c[i].kind == CTL_PKI_OWN && !own)
+			own = &c[i];
+		if (c[i].kind == CTL_PKI_CA && !ca)
+			ca = &c[i];
+	}
+	fprintf(out, "Trustpoint %.*s:\n", CTL_STR(c[0].trustpoint));
+	if (ca)
+		fprintf(out, "    Subject Name:\n    %.*s\n          Serial Number (hex): %.*s\n",
+		        CTL_STR(ca->subject), CTL_STR(ca->serial));
+	else
+		fputs("    No CA certificate (peers cannot be verified).\n", out);
+	if (!own) {
+		fputs("    No certificate configured.\n\n", out);
+		return;
+	}
+	fputs("    Certificate configured.\n", out);
+	fprintf(out, "    Certificate Subject Name:\n    %.*s\n", CTL_STR(own->subject));
+	fprintf(out, "          Serial Number (hex): %.*s\n", CTL_STR(own->serial));
+	fprintf(out, "          Status: %s, end date: %s\n", ctl_pki_status(own, now),
+	        ctl_date(own->not_after, a, sizeof(a)));
+	ctl_pki_days(out, own, now, "          ");
+	fputc('\n', out);
+}
+
+/* the length of the run of rows of c[0]'s trustpoint */
+static size_t ctl_pki_run(const struct ctl_pki_cert *c, size_t n)
+{
+	size_t j = 1;
+
+	while (j < n && strncmp(c[j].trustpoint, c[0].trustpoint, sizeof(c[0].trustpoint)) == 0)
+		j++;
+	return j;
+}
+
+int ctl_print_pki_trustpoints(FILE *out, const struct ctl_pki_cert *c, size_t n, int64_t now)
+{
+	if (n == 0)
+		fputs("No trustpoints configured\n", out);
+	for (size_t i = 0, j; i < n; i = j) {
+		j = i + ctl_pki_run(c + i, n - i);
+		ctl_pki_tp_text(out, c + i, j - i, now);
+	}
+	return ctl_done(out);
+}
+
+static void ctl_pki_cert_json(FILE *out, const struct ctl_pki_cert *c, int64_t now)
+{
+	static const char *const kinds[] = {
+	    [CTL_PKI_OWN] = "certificate", [CTL_PKI_CHAIN] = "chain", [CTL_PKI_CA] = "ca"};
+	fputs("{\"kind\":", out);
+	ctl_json_str(out, c->kind <= CTL_PKI_CA ? kinds[c->kind] : "", SIZE_MAX);
+	fputs(",\"subject\":", out);
+	CTL_JSTR(out, c->subject);
+	fputs(",\"issuer\":", out);
+	CTL_JSTR(out, c->issuer);
+	fputs(",\"serial\":", out);
+	CTL_JSTR(out, c->serial);
+	fprintf(out, ",\"not_before\":%" PRId64 ",\"not_after\":%" PRId64 ",\"days_left\":%ld}",
+	        c->not_before, c->not_after, ctl_days(c->not_after, now));
+}
+
+int ctl_print_pki_json(FILE *out, const struct ctl_pki_cert *c, size_t n, int64_t now)
+{
+	fputs("{\"trustpoints\":[", out);
+	for (size_t i = 0, j; i < n; i = j) {
+		j = i + ctl_pki_run(c + i, n - i);
+		fputs(i ? ",{\"name\":" : "{\"name\":", out);
+		CTL_JSTR(out, c[i].trustpoint);
+		fputs(",\"certificates\":[", out);
+		for (size_t k = i, m = 0; k < j; k++)
+			if (c[k].kind != CTL_PKI_NONE) {
+				if (m++)
+					fputc(',', out);
+				ctl_pki_cert_json(out, &c[k], now);
+			}
+		fputs("]}", out);
+	}
+	fputs("]}\n", out);
 	return ctl_done(out);
 }
 

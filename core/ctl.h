@@ -39,8 +39,14 @@ enum ctl_cmd {
 	CTL_CLEAR_TARGET, /* clear sip-ua tcp tls connection target ipv4:A:P | ipv6:[A]:P [id N] */
 	CTL_SHOW_RUNNING, /* show running-config */
 	CTL_SHOW_STATS,   /* show stats: every counter, by worker and in total */
+	CTL_SHOW_TRUSTPT, /* show crypto pki trustpoints */
+	CTL_SHOW_CERTS,   /* show crypto pki certificates */
 	CTL_RELOAD,       /* reload: like SIGHUP */
 	CTL_HELP,         /* help, ? */
+	CTL_DEBUG_SIP,    /* debug ccsip messages: trace every SIP message (core/trace.h) */
+	CTL_UNDEBUG_SIP,  /* no debug ccsip messages, undebug ccsip messages */
+	CTL_UNDEBUG_ALL,  /* undebug all, no debug all */
+	CTL__COUNT        /* not a command: how many there are */
 };
 
 struct ctl_request {
@@ -114,6 +120,34 @@ int ctl_print_detail_json(FILE *out, const struct ctl_totals *t, const struct ct
 int ctl_print_cleared(FILE *out, const struct ctl_request *r, size_t n);
 /* the command list */
 int ctl_print_help(FILE *out);
+
+/* ---- show crypto pki: the certificates of the loaded trustpoints (docs/pki.md) ---- */
+
+enum ctl_pki_kind {
+	CTL_PKI_NONE,  /* a trustpoint without any certificate: a row that only names it */
+	CTL_PKI_OWN,   /* the trustpoint's own certificate (certificate-file, first) */
+	CTL_PKI_CHAIN, /* a certificate served after it (certificate-file, the rest) */
+	CTL_PKI_CA,    /* a certificate it trusts (ca-file) */
+};
+
+/* one row per certificate, a trustpoint's rows together, its own certificate first */
+struct ctl_pki_cert {
+	char trustpoint[64];
+	enum ctl_pki_kind kind;
+	char subject[256], issuer[256]; /* RFC 4514 text */
+	char serial[80];                /* hex */
+	int64_t not_before, not_after;  /* seconds since the epoch */
+};
+
+/* The router's layouts, with the days until expiry added and a note on every certificate that
+ * ends within CTL_PKI_WARN_DAYS of now. trustpoints: per trustpoint its CA and its own
+ * certificate; certificates: every certificate, own ones first within a trustpoint. */
+#define CTL_PKI_WARN_DAYS 30
+int ctl_print_pki_trustpoints(FILE *out, const struct ctl_pki_cert *c, size_t n, int64_t now);
+int ctl_print_pki_certs(FILE *out, const struct ctl_pki_cert *c, size_t n, int64_t now);
+/* JSON: {"trustpoints":[{"name":..,"certificates":[{kind,subject,issuer,serial,not_before,
+ * not_after (epoch seconds),days_left},..]},..]} for both commands */
+int ctl_print_pki_json(FILE *out, const struct ctl_pki_cert *c, size_t n, int64_t now);
 
 /* ---- the socket ---- */
 

@@ -2,9 +2,11 @@
  * workers, the signals, and the drain. */
 #include "core/daemon.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -21,6 +23,7 @@
 #include "io/listen.h"
 #include "tls/keylog.h"
 #include "tls/ktls.h"
+#include "tls/pki.h"
 
 /* ---- building --------------------------------------------------------------------------- */
 
@@ -48,6 +51,17 @@ static int build_profile(struct daemon *d, struct daemon_gen *g, struct tls_prof
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+/* %PKI-4-CERT_EXPIRY_WARNING for each certificate in use that ends within TLS_PKI_WARN_DAYS
+ * (docs/pki.md): at load, at reload, and once a day while running */
+static void warn_expiring(const struct daemon_gen *g)
+{
+	char line[CORE_LOG_LINE_MAX];
+	time_t now = time(NULL);
+	for (unsigned i = 0; i < g->conf.ntp; i++)
+		if (tls_pki_expiry_warning(&g->tp[i], now, line, sizeof(line)) > 0)
+			core_log(LOG_WARNING, "%s", line);
 }
 
 static void keylog_warn(const char *msg, void *arg)
@@ -104,6 +118,17 @@ static const struct tls_profile *tenant_profile(struct daemon *d, struct daemon_
 	return p;
 }
 
+/* RFC 3261 25.1 hostname: labels of alphanumerics and '-', separated by dots */
+static bool host_ok(const char *h)
+{
+	if (!h[0] || h[0] == '-' || h[0] == '.')
+		return false;
+	for (; *h; h++)
+		if (!isalnum((unsigned char)*h) && *h != '-' && *h != '.')
+			return false;
+	return true;
+}
+
 /* our name on a tenant's side: its listen address, else this host's name */
 static void tenant_host(struct daemon_gen *g, unsigned i, const struct core_conf_tenant *t)
 {
@@ -111,7 +136,12 @@ static void tenant_host(struct daemon_gen *g, unsigned i, const struct core_conf
 	size_t cap = sizeof(g->tenant_host[i]);
 	if (t->listen_addr && strcmp(t->listen_addr, "0.0.0.0") != 0 && strcmp(t->listen_addr, "::") != 0) {
 		snprintf(h, cap, "%s", t->listen_addr);
-	} else if (gethostname(h, cap) != 0 || !h[0]) {
+	} else if (gethostname(h, cap - 1) != 0 || (h[cap - 1] = '\0', !host_ok(h))) {
+		/* a box without a name ("(none)" in an initramfs) must still put a valid sent-by in
+		 * its Via (RFC 3261 25.1 hostname), or no response would parse as ours */
+		core_log(LOG_WARNING, "host name '%s' is not a SIP host; tenant %u uses 'localhost' in "
+				      "its Via and Record-Route (set 'bind control source-interface ADDR')",
+			 h, t->tag);
 		snprintf(h, cap, "localhost");
 	} else if (!strchr(h, '.') && g->conf.domain) {
 		size_t n = strlen(h);
@@ -269,7 +299,7 @@ static void defaults(struct daemon_opts *o)
 	o->buf_size = o->buf_size ? o->buf_size : 16384;
 	o->buf_count = o->buf_count ? o->buf_count : 1024;
 	o->max_msg = o->max_msg ? o->max_msg : 65535;
-	o->sendq_limit = o->sendq_limit ? o->sendq_limit : 256 * 1024;
+	o->sendq_limit = o->sendq_limit ? o->sendq_limit : (size_t)256 * 1024;
 	o->handshake_ms = o->handshake_ms ? o->handshake_ms : 10000;
 	o->connect_ms = o->connect_ms ? o->connect_ms : 5000;
 	o->txn_ms = o->txn_ms ? o->txn_ms : 32000;
@@ -279,6 +309,68 @@ static void defaults(struct daemon_opts *o)
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		o->workers = n > 0 ? (unsigned)n : 1;
 	}
+	o->max_headers = o->max_headers ? o->max_headers : SIP_LIMITS_DEFAULT.max_headers;
+	/* connections past the fd limit would only make accept fail (EMFILE, then back off):
+	 * refused at once below it, they cost nothing, and upstreams and files keep their fds */
+	struct rlimit rl;
+	if (!o->max_conns && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < 10000000) {
+		rlim_t reserve = rl.rlim_cur / 4 < DAEMON_FD_RESERVE ? rl.rlim_cur / 4 : DAEMON_FD_RESERVE;
+		o->max_conns = rl.rlim_cur > reserve ? (unsigned)(rl.rlim_cur - reserve) : 1;
+	}
+}
+
+/* ---- admission ---------------------------------------------------------------------------- */
+
+/* the limits of a new generation: each `voice service voip` line overrides its flag */
+static void gen_admit(const struct daemon *d, struct daemon_gen *g)
+{
+	const struct core_conf_limits *l = &g->conf.limits;
+	g->limits.max_msg = l->max_msg ? l->max_msg : d->opts.max_msg;
+	g->limits.max_headers = l->max_headers ? l->max_headers : d->opts.max_headers;
+	g->adm.max_conns = l->max_conns ? l->max_conns : d->opts.max_conns;
+	g->adm.src.per_source = l->per_source ? l->per_source : d->opts.max_conns_source;
+	g->adm.src.rate = l->rate ? l->rate : d->opts.conn_rate;
+	g->adm.src.burst = l->rate ? l->burst : d->opts.conn_burst;
+}
+
+enum daemon_admit_verdict daemon_admit_open(struct daemon *d, const struct daemon_gen *g,
+					    const struct sockaddr_storage *peer, uint64_t now_ms,
+					    struct daemon_admission *a)
+{
+	uint8_t addr[16];
+	memset(a, 0, sizeof(*a));
+	unsigned before = atomic_fetch_add_explicit(&d->inbound, 1, memory_order_relaxed);
+	if (g->adm.max_conns && before >= g->adm.max_conns) {
+		atomic_fetch_sub_explicit(&d->inbound, 1, memory_order_relaxed);
+		return DAEMON_REFUSE_TOTAL;
+	}
+	a->counted = true;
+	if ((!g->adm.src.per_source && !g->adm.src.rate) || !d->sources.e || admit_addr(peer, addr) < 0)
+		return DAEMON_ADMIT_OK;
+	admit_source_key(addr, a->key);
+	pthread_mutex_lock(&d->sources_lock);
+	enum admit_verdict v = admit_table_open(&d->sources, &g->adm.src, a->key, now_ms);
+	pthread_mutex_unlock(&d->sources_lock);
+	if (v == ADMIT_OK || v == ADMIT_UNTRACKED) {
+		a->tracked = v == ADMIT_OK;
+		a->untracked = v == ADMIT_UNTRACKED;
+		return DAEMON_ADMIT_OK;
+	}
+	atomic_fetch_sub_explicit(&d->inbound, 1, memory_order_relaxed);
+	a->counted = false;
+	return v == ADMIT_RATE ? DAEMON_REFUSE_RATE : DAEMON_REFUSE_SOURCE;
+}
+
+void daemon_admit_close(struct daemon *d, const struct daemon_admission *a)
+{
+	if (a->tracked) {
+		pthread_mutex_lock(&d->sources_lock);
+		admit_table_close(&d->sources, a->key);
+		pthread_mutex_unlock(&d->sources_lock);
+	}
+	if (a->counted)
+		atomic_fetch_sub_explicit(&d->inbound, 1, memory_order_relaxed);
 }
 
 static void gen_free(struct daemon_gen *g)
@@ -308,7 +400,6 @@ static struct daemon_gen *gen_load(struct daemon *d, char *err, size_t errlen)
 	atomic_init(&g->refs, 1);
 	g->number = d->gen ? d->gen->number + 1 : 1;
 	g->limits = SIP_LIMITS_DEFAULT;
-	g->limits.max_msg = d->opts.max_msg;
 	int rc = d->config_path ? core_conf_load(&g->conf, d->config_path, err, errlen)
 				: core_conf_one_trunk(&g->conf, &d->trunk, err, errlen);
 	if (rc == 0 && (rc = build_tls(d, g, err, errlen)) == 0 && (rc = build_tenants(d, g, err, errlen)) == 0 &&
@@ -318,6 +409,7 @@ static struct daemon_gen *gen_load(struct daemon *d, char *err, size_t errlen)
 		gen_free(g);
 		return NULL;
 	}
+	gen_admit(d, g);
 	return g;
 }
 
@@ -333,8 +425,20 @@ int daemon_build(struct daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "--tls-keylog %s: %s", d->opts.keylog, strerror(-rc));
 		return rc;
 	}
+	struct core_mac_key skey;
+	if ((rc = core_mac_key_random(&skey)) < 0 ||
+	    (rc = admit_table_init(&d->sources, DAEMON_ADMIT_SOURCES, &skey)) < 0 ||
+	    (rc = -pthread_mutex_init(&d->sources_lock, NULL)) < 0) {
+		snprintf(err, errlen, "source table: %s", strerror(-rc));
+		return rc;
+	}
 	if (!(d->gen = gen_load(d, err, errlen)))
 		return -EINVAL;
+	warn_expiring(d->gen);
+	/* the timeouts are the workers' own (read on every connection): set once, at start */
+	const struct core_conf_limits *cl = &d->gen->conf.limits;
+	d->opts.handshake_ms = cl->handshake_ms ? cl->handshake_ms : d->opts.handshake_ms;
+	d->opts.idle_ms = cl->idle_ms ? cl->idle_ms : d->opts.idle_ms;
 	char probe[160];
 	core_log(LOG_INFO, "kernel TLS: %s",
 		 tls_ktls_probe_describe(tls_ktls_probe_once(), probe, sizeof(probe)));
@@ -364,6 +468,11 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 	}
 	for (unsigned i = 0; i < g->nlisteners; i++)
 		g->listeners[i].up = d->gen->listeners[i].up;
+	const struct core_conf_limits *nl = &g->conf.limits;
+	if ((nl->handshake_ms && nl->handshake_ms != d->opts.handshake_ms) ||
+	    (nl->idle_ms && nl->idle_ms != d->opts.idle_ms))
+		core_log(LOG_NOTICE, "reload: handshake-timeout and idle-timeout take effect at the next "
+				     "start; the running values stay");
 	for (unsigned i = 0; i < d->nworkers; i++)
 		worker_switch(d->workers[i], g); /* each takes its own reference */
 	struct daemon_gen *old = d->gen;
@@ -372,6 +481,7 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 	core_log(LOG_NOTICE, "configuration %u loaded%s%s: new connections use it, established ones "
 			     "keep theirs", g->number, d->config_path ? " from " : "",
 		 d->config_path ? d->config_path : "");
+	warn_expiring(g);
 	return 0;
 }
 
@@ -441,10 +551,12 @@ int daemon_run(struct daemon *d)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL); /* workers inherit it: only this thread takes them */
-	signal(SIGPIPE, SIG_IGN);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) /* else a peer's reset would kill us mid-send */
+		core_log(LOG_ERR, "cannot ignore SIGPIPE: %s", strerror(errno));
 
 	d->nworkers = d->opts.workers;
 	int *fds = calloc((size_t)d->nworkers * DAEMON_MAX_LISTENERS, sizeof(int));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sizeof(*p) is meant */
 	d->workers = calloc(d->nworkers, sizeof(*d->workers));
 	if (!fds || !d->workers) {
 		free(fds);
@@ -452,6 +564,10 @@ int daemon_run(struct daemon *d)
 	}
 	for (size_t i = 0; i < (size_t)d->nworkers * DAEMON_MAX_LISTENERS; i++)
 		fds[i] = -1;
+	if (core_trace_setup(&d->trace, d->nworkers, d->opts.trace_sip) < 0 && d->opts.trace_sip) {
+		free(fds);
+		return 1; /* --trace-sip asked for a file that cannot be written: say so at once */
+	}
 	if (g->nlisteners && open_listeners(d, fds) == 0) {
 		core_log(LOG_CRIT, "no listen socket could be opened: exiting");
 		free(fds);
@@ -461,7 +577,8 @@ int daemon_run(struct daemon *d)
 	for (unsigned i = 0; i < d->nworkers; i++) {
 		d->workers[i] = worker_new(d, i);
 		if (!d->workers[i] ||
-		    worker_start(d->workers[i], &fds[i * DAEMON_MAX_LISTENERS], g->nlisteners) < 0) {
+		    worker_start(d->workers[i], &fds[(size_t)i * DAEMON_MAX_LISTENERS],
+				 g->nlisteners) < 0) {
 			core_log(LOG_CRIT, "cannot start worker %u", i);
 			daemon_stop(d);
 			status = 1;
@@ -479,7 +596,12 @@ int daemon_run(struct daemon *d)
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	core_log(LOG_NOTICE, "siptlsd running: %u workers, %u listeners%s%s", d->nworkers,
 		 g->nlisteners, ctl >= 0 ? ", control " : "", ctl >= 0 ? path : "");
+	time_t pki_next = time(NULL) + 86400;
 	while (!daemon_stopping(d)) {
+		if (time(NULL) >= pki_next) { /* one cheap look a day: certificates age while we run */
+			warn_expiring(d->gen);
+			pki_next = time(NULL) + 86400;
+		}
 		struct pollfd pf[2] = { { .fd = sfd, .events = POLLIN }, { .fd = ctl, .events = POLLIN } };
 		if (poll(pf, 2, 1000) <= 0)
 			continue; /* a worker that failed sets the stop flag: look at it each second */
@@ -499,6 +621,8 @@ int daemon_run(struct daemon *d)
 			int c = accept4(ctl, NULL, NULL, SOCK_CLOEXEC);
 			if (c >= 0)
 				control_serve(d, c);
+			else if (errno == EMFILE || errno == ENFILE)
+				poll(NULL, 0, 100); /* out of fds: the client waits, the loop must not spin */
 		}
 	}
 	if (ctl >= 0) {
@@ -519,7 +643,12 @@ void daemon_free(struct daemon *d)
 		worker_join_free(d->workers[i]); /* drops the workers' and connections' references */
 	free(d->workers);
 	d->workers = NULL;
+	core_trace_free(&d->trace); /* after the workers: what they traced is written */
 	daemon_gen_put(d->gen);
 	d->gen = NULL;
 	tls_keylog_close(d->keylog);
+	if (d->sources.e) {
+		admit_table_free(&d->sources);
+		pthread_mutex_destroy(&d->sources_lock);
+	}
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/ctl.h"
+#include "core/pkictl.h"
 #include "core/version.h"
 
 static const char usage[] =
@@ -30,12 +31,19 @@ static const char usage[] =
     "  show sip-ua connections tcp tls detail     the same and every connection, by remote agent\n"
     "  show running-config                        the configuration in use, normalised\n"
     "  show stats                                 every counter\n"
+    "  show crypto pki trustpoints                each trustpoint's CA and certificate\n"
+    "  show crypto pki certificates               every certificate, validity, days left\n"
     "  clear sip-ua tcp tls connection id N       close connection N (close_notify first)\n"
     "  clear sip-ua tcp tls connection target ipv4:ADDR:PORT [id N]\n"
     "  clear sip-ua tcp tls connection target ipv6:[ADDR]:PORT [id N]\n"
     "                                             close the connections to that peer\n"
     "  reload                                     reload the configuration (as SIGHUP)\n"
+    "  debug ccsip messages                       trace every SIP message, decrypted, to the\n"
+    "                                             daemon's --trace-sip FILE or syslog\n"
+    "  undebug all | no debug ccsip messages      stop tracing (the file is complete then)\n"
     "  help                                       the command list (answered locally)\n"
+    "  pki crypto ...                             enrollment on this box's files, no daemon\n"
+    "                                             (siptlsctl pki --help; docs/pki.md)\n"
     "Append '| json' (quote the '|' for the shell) or 'json' to a show for JSON.\n"
     "\n"
     "Options:\n"
@@ -205,6 +213,8 @@ int main(int argc, char **argv)
 	}
 	if (optind == argc)
 		return usage_error("no command given", "");
+	if (strcmp(argv[optind], "pki") == 0) /* offline, on files: core/pkictl.h */
+		return core_pkictl_main(argc - optind, argv + optind);
 	if ((n = join_words(argv + optind, argc - optind, line, sizeof(line))) < 0)
 		return usage_error("command too long", "");
 	if (ctl_parse(slice_make(line, (size_t)n), &req, err, sizeof(err)) != 0) {

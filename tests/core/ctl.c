@@ -78,7 +78,7 @@ Test(core_ctl, errors_name_the_word_and_what_was_expected)
 	    {"sh sip conn tcp tls d jsonx",
 	     "% Invalid input at 'jsonx': expected '| json' or end of line"},
 	    {"show sip-uax",
-	     "% Invalid input at 'sip-uax': expected sip-ua | running-config | stats"},
+	     "% Invalid input at 'sip-uax': expected sip-ua | running-config | stats | crypto"},
 	    /* the guide's own transcription typo is not taken for tcp */
 	    {"clear sip-ua top tls connection id 1", "% Invalid input at 'top': expected tcp"},
 	    {"clear sip-ua tcp tls connection", "% Incomplete command: expected id | target"},
@@ -833,4 +833,197 @@ Test(core_ctl, siptlsctl_options)
 	run_ctl(toolong, -1, NULL, NULL, &res);
 	cr_assert_eq(res.status, 2);
 	cr_assert_not_null(strstr(res.err, "too long"));
+}
+
+/* ---- show crypto pki -------------------------------------------------------------------- */
+
+Test(core_ctl, show_crypto_pki_parses_with_prefixes_and_json)
+{
+	static const struct {
+		const char *line;
+		enum ctl_cmd cmd;
+		bool json;
+	} ok[] = {
+	    {"show crypto pki trustpoints", CTL_SHOW_TRUSTPT, false},
+	    {"show crypto pki certificates", CTL_SHOW_CERTS, false},
+	    {"sh cry pki tr", CTL_SHOW_TRUSTPT, false},
+	    {"sh c p c", CTL_SHOW_CERTS, false},
+	    {"SHOW CRYPTO PKI CERTIFICATES | json", CTL_SHOW_CERTS, true},
+	    {"sh cry pki trust json", CTL_SHOW_TRUSTPT, true},
+	};
+	static const struct {
+		const char *line, *err;
+	} bad[] = {
+	    {"show crypto", "% Incomplete command: expected pki"},
+	    {"show crypto key", "% Invalid input at 'key': expected pki"},
+	    {"show crypto pki", "% Incomplete command: expected trustpoints | certificates"},
+	    {"show crypto pki crls",
+	     "% Invalid input at 'crls': expected trustpoints | certificates"},
+	    {"show crypto pki trustpoints EDGE",
+	     "% Invalid input at 'EDGE': expected '| json' or end of line"},
+	};
+	struct ctl_request r;
+	char err[CTL_ERR_MAX];
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		cr_assert_eq(parse(ok[i].line, &r, err), 0, "%s: %s", ok[i].line, err);
+		cr_assert_eq(r.cmd, ok[i].cmd, "%s", ok[i].line);
+		cr_assert_eq(r.json, ok[i].json, "%s", ok[i].line);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(parse(bad[i].line, &r, err), -EINVAL, "%s", bad[i].line);
+		cr_assert_str_eq(err, bad[i].err, "%s", bad[i].line);
+	}
+}
+
+#define PKI_NOW INT64_C(1758870957) /* 07:15:57 UTC Sep 26 2025 */
+#define PKI_DAY INT64_C(86400)
+
+/* EDGE: its certificate (ending in `days` days and 1 hour) and its CA; BARE: nothing */
+static void pki_rows(struct ctl_pki_cert *c, int64_t days)
+{
+	memset(c, 0, 3 * sizeof(*c));
+	for (int i = 0; i < 2; i++) {
+		snprintf(c[i].trustpoint, sizeof(c[i].trustpoint), "EDGE");
+		snprintf(c[i].issuer, sizeof(c[i].issuer), "CN=Test CA");
+	}
+	c[0].kind = CTL_PKI_OWN;
+	snprintf(c[0].subject, sizeof(c[0].subject), "CN=cube.example.com,O=Ex");
+	snprintf(c[0].serial, sizeof(c[0].serial), "07");
+	c[0].not_before = PKI_NOW - 10 * PKI_DAY;
+	c[0].not_after = PKI_NOW + days * PKI_DAY + 3600;
+	c[1].kind = CTL_PKI_CA;
+	snprintf(c[1].subject, sizeof(c[1].subject), "CN=Test CA");
+	snprintf(c[1].serial, sizeof(c[1].serial), "01");
+	c[1].not_before = PKI_NOW - 100 * PKI_DAY;
+	c[1].not_after = PKI_NOW + 3650 * PKI_DAY;
+	snprintf(c[2].trustpoint, sizeof(c[2].trustpoint), "BARE");
+	c[2].kind = CTL_PKI_NONE;
+}
+
+static char *pki_print(int (*fn)(FILE *, const struct ctl_pki_cert *, size_t, int64_t),
+                       const struct ctl_pki_cert *c, size_t n, int64_t now)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	cr_assert_not_null(out);
+	cr_assert_eq(fn(out, c, n, now), 0);
+	fclose(out);
+	return text;
+}
+
+Test(core_ctl, pki_certificates_in_the_routers_layout_with_days_left)
+{
+	struct ctl_pki_cert c[3];
+	char *t;
+
+	pki_rows(c, 12);
+	t = pki_print(ctl_print_pki_certs, c, 3, PKI_NOW);
+	cr_assert(strstr(t,
+	                 "Certificate\n  Status: Available\n  Certificate Serial Number (hex): 07\n"
+	                 "  Certificate Usage: General Purpose\n  Issuer:\n    CN=Test CA\n"
+	                 "  Subject:\n    CN=cube.example.com,O=Ex\n  Validity Date:\n"
+	                 "    start date: 07:15:57 UTC Sep 16 2025\n"
+	                 "    end   date: 08:15:57 UTC Oct 08 2025\n"
+	                 "    days until expiry: 12\n"
+	                 "    ** expires within 30 days: renew it (crypto pki enroll, import)\n"
+	                 "  Associated Trustpoints: EDGE\n"),
+	          "%s", t);
+	cr_assert(strstr(t, "\nCA Certificate\n  Status: Available\n"), "%s", t);
+	cr_assert(strstr(t, "    days until expiry: 3650\n  Associated"),
+	          "the CA is not flagged: %s", t);
+	cr_assert_null(strstr(t, "BARE"), "a trustpoint without certificates has none to list");
+	free(t);
+
+	pki_rows(c, 30);
+	t = pki_print(ctl_print_pki_certs, c, 3, PKI_NOW);
+	cr_assert(strstr(t, "days until expiry: 30\n"), "%s", t);
+	cr_assert_null(strstr(t, "**"), "30 days left is not within 30 days: %s", t);
+	free(t);
+
+	pki_rows(c, 5);
+	t = pki_print(ctl_print_pki_certs, c, 3, PKI_NOW + 6 * PKI_DAY);
+	cr_assert(strstr(t, "Status: Expired"), "%s", t);
+	cr_assert(strstr(t, "days until expiry: -1\n    ** expired"), "%s", t);
+	free(t);
+	t = pki_print(ctl_print_pki_certs, c, 3, PKI_NOW - 11 * PKI_DAY);
+	cr_assert(strstr(t, "Status: Not yet valid"), "%s", t);
+	free(t);
+
+	t = pki_print(ctl_print_pki_certs, c + 2, 1, PKI_NOW);
+	cr_assert(strstr(t, "No certificates"), "%s", t);
+	free(t);
+}
+
+Test(core_ctl, pki_trustpoints_name_the_ca_and_the_certificate)
+{
+	struct ctl_pki_cert c[3];
+	char *t;
+
+	pki_rows(c, 12);
+	t = pki_print(ctl_print_pki_trustpoints, c, 3, PKI_NOW);
+	cr_assert(strstr(t, "Trustpoint EDGE:\n    Subject Name:\n    CN=Test CA\n"
+	                    "          Serial Number (hex): 01\n    Certificate configured.\n"
+	                    "    Certificate Subject Name:\n    CN=cube.example.com,O=Ex\n"
+	                    "          Serial Number (hex): 07\n"
+	                    "          Status: Available, end date: 08:15:57 UTC Oct 08 2025\n"
+	                    "          days until expiry: 12\n          ** expires within 30 days"),
+	          "%s", t);
+	cr_assert(strstr(t, "Trustpoint BARE:\n    No CA certificate (peers cannot be verified).\n"
+	                    "    No certificate configured.\n"),
+	          "%s", t);
+	free(t);
+	t = pki_print(ctl_print_pki_trustpoints, c, 0, PKI_NOW);
+	cr_assert_str_eq(t, "No trustpoints configured\n");
+	free(t);
+}
+
+Test(core_ctl, pki_json_groups_by_trustpoint)
+{
+	struct ctl_pki_cert c[3];
+	char *t;
+
+	pki_rows(c, 12);
+	snprintf(c[0].subject, sizeof(c[0].subject), "CN=\"q\"\\,O=x");
+	t = pki_print(ctl_print_pki_json, c, 3, PKI_NOW);
+	cr_assert(json_valid(t), "%s", t);
+	cr_assert(strstr(t, "{\"trustpoints\":[{\"name\":\"EDGE\",\"certificates\":[{\"kind\":"
+	                    "\"certificate\",\"subject\":\"CN=\\\"q\\\"\\\\,O=x\""),
+	          "%s", t);
+	cr_assert(strstr(t, "\"days_left\":12},{\"kind\":\"ca\""), "%s", t);
+	cr_assert(strstr(t, "{\"name\":\"BARE\",\"certificates\":[]}]}\n"), "%s", t);
+	free(t);
+	t = pki_print(ctl_print_pki_json, c, 0, PKI_NOW);
+	cr_assert_str_eq(t, "{\"trustpoints\":[]}\n");
+	free(t);
+}
+
+Test(core_ctl, siptlsctl_pki_runs_offline)
+{
+	struct run res;
+	const char *small[] = {"siptlsctl",    "pki",   "--pki-dir", "/nonexistent",
+	                       "crypto",       "key",   "generate",  "rsa",
+	                       "general-keys", "label", "x",         "modulus",
+	                       "1024",         NULL};
+	run_ctl(small, -1, NULL, NULL, &res);
+	cr_assert_eq(res.status, 1, "%s", res.err);
+	cr_assert_not_null(strstr(res.err, "below 2048 bits"), "%s", res.err);
+	const char *nocfg[] = {"siptlsctl", "pki", "crypto", "pki", "enroll", "TP", NULL};
+	run_ctl(nocfg, -1, NULL, NULL, &res);
+	cr_assert_eq(res.status, 1);
+	cr_assert_not_null(strstr(res.err, "needs the configuration"), "%s", res.err);
+	const char *typo[] = {"siptlsctl", "pki", "crypto", "pkx", NULL};
+	run_ctl(typo, -1, NULL, NULL, &res);
+	cr_assert_eq(res.status, 1);
+	cr_assert_not_null(strstr(res.err, "Invalid input at 'pkx': expected key | pki"), "%s",
+	                   res.err);
+	const char *none[] = {"siptlsctl", "pki", NULL};
+	run_ctl(none, -1, NULL, NULL, &res);
+	cr_assert_eq(res.status, 2);
+	const char *help[] = {"siptlsctl", "pki", "--help", NULL};
+	run_ctl(help, -1, NULL, NULL, &res);
+	cr_assert_eq(res.status, 0);
+	cr_assert_not_null(strstr(res.out, "crypto pki import TP certificate"));
 }

@@ -27,7 +27,7 @@ static void fuzz_check_parse(const uint8_t *data, size_t size)
 			abort();
 		return;
 	}
-	if ((unsigned)r.cmd > CTL_HELP)
+	if ((unsigned)r.cmd >= CTL__COUNT)
 		abort();
 	if (r.cmd == CTL_CLEAR_ID && r.id == 0)
 		abort();
