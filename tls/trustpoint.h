@@ -13,6 +13,7 @@
  *    crl-file /etc/siptlsd/ca.crl
  *    revocation-check crl none
  *    fqdn cube.example.com / subject-name cn=... / subject-alt-name ...   (kept for enrollment)
+ *    rsakeypair kp1 / ip-address 192.0.2.10 / serial-number                (enrollment only)
  */
 #ifndef SIPTLS_TLS_TRUSTPOINT_H
 #define SIPTLS_TLS_TRUSTPOINT_H
@@ -45,6 +46,15 @@ struct tls_trustpoint_conf {
 	unsigned n_revocation;
 	const char *ocsp_staple_file; /* DER OCSP response for our certificate, served on request */
 	const char *fqdn, *subject_name, *subject_alt_name; /* kept for enrollment, unused here */
+	/* used by enrollment only (siptlsctl pki, core/pkictl.c), not by the handshake:
+	 * key_label   `rsakeypair LABEL` / `eckeypair LABEL`: the key DIR/LABEL.key when there is
+	 *             no key_file; key_label_ec tells which of the two lines it came from
+	 * ip_address  `ip-address ADDR`: an IPv4/IPv6 literal for the request (NULL: none)
+	 * serial_number  `serial-number`: the box's serial number goes in the request */
+	const char *key_label;
+	bool key_label_ec;
+	const char *ip_address;
+	bool serial_number;
 };
 
 /* a loaded trustpoint; the zero value is "not loaded" and safe to free */
