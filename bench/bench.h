@@ -45,8 +45,8 @@ extern const struct bench_parser bench_ours, bench_osip, bench_sofia, bench_re;
  * work is dead code, and all parsers must end a pass over the corpus with the same value. */
 static inline uint64_t bench_fold(uint64_t acc, const struct bench_fields *f)
 {
-	uint64_t x = f->len + 3 * f->branch.n + 5 * f->via_host.n + 7u * f->via_port +
-	             11 * f->ruri_host.n + 13 * f->ruri_user.n + 17u * f->status +
+	uint64_t x = f->len + 3 * f->branch.n + 5 * f->via_host.n + 7 * (uint64_t)f->via_port +
+	             11 * f->ruri_host.n + 13 * f->ruri_user.n + 17 * (uint64_t)f->status +
 	             19 * f->transport.n + 23 * f->method.n;
 	if (f->branch.n)
 		x += (unsigned char)f->branch.p[f->branch.n - 1];

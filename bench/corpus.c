@@ -289,7 +289,7 @@ static void call_init(struct call *c, struct rng *r)
 	memset(c, 0, sizeof(*c));
 	make_e164(r, c->a.user, rng_pct(r, 50) ? "4930" : "4989");
 	sprintf(c->a.domain, "%s.example.net", rng_pct(r, 50) ? "carrier-a" : "voip-trunk-b");
-	strcpy(c->a.display, names[rng_below(r, 6)]);
+	snprintf(c->a.display, sizeof(c->a.display), "%s", names[rng_below(r, 6)]);
 	rng_chars(r, c->a.tag, 8 + rng_below(r, 8), HEX);
 	make_ipv4(r, c->a.contact_host, "198.51.100");
 	c->a.contact_port = 5061;

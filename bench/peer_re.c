@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <string.h>
 
+/* without it re_types.h defines _Bool and bool as signed char, so this file's bool (slice.h's
+ * inline functions, bench.h's structs) would differ from every other file's */
+#define HAVE_STDBOOL_H 1
 #include <re.h>
 
 #include "bench/bench.h"

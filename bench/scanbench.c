@@ -347,6 +347,8 @@ static void summarize(struct result *r)
 {
 	double m[MAX_RUNS], b[MAX_RUNS];
 	unsigned n = r->nrun;
+	if (n == 0) /* --runs is at least 1; without a run there is no median to take */
+		return;
 	for (unsigned i = 0; i < n; i++) {
 		m[i] = r->run[i].msgs_per_s;
 		b[i] = r->run[i].bytes_per_s;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # deps.sh [GROUP...] - install the Debian 12 packages siptlsd needs, only those missing.
-# Groups: build (default), bench, fuzz, ktls-vm, all. Safe to run again.
+# Groups: build (default), bench, fuzz, ktls-vm, lint, compare, all. Safe to run again.
 # (The AArch64 cross build installs its own packages: scripts/cross-arm64.sh.)
 set -euo pipefail
 
@@ -8,7 +8,9 @@ build=(build-essential cmake ninja-build pkg-config libssl-dev openssl liburing-
        libjemalloc-dev libcriterion-dev python3 sip-tester socat)
 bench=(libosip2-dev libsofia-sip-ua-dev libre-dev valgrind)
 fuzz=(clang libclang-rt-14-dev llvm)
+lint=(clang-tidy cppcheck)
 ktls_vm=(qemu-system-x86 busybox-static cpio kmod)
+compare=(kamailio kamailio-tls-modules haproxy gnuplot-nox linux-perf)
 
 groups=("${@:-build}")
 want=()
@@ -18,8 +20,10 @@ for g in "${groups[@]}"; do
 	bench) want+=("${bench[@]}") ;;
 	fuzz) want+=("${fuzz[@]}") ;;
 	ktls-vm) want+=("${ktls_vm[@]}") ;;
-	all) want+=("${build[@]}" "${bench[@]}" "${fuzz[@]}" "${ktls_vm[@]}") ;;
-	*) echo "deps.sh: unknown group '$g' (build bench fuzz ktls-vm all)" >&2; exit 2 ;;
+	lint) want+=("${lint[@]}") ;;
+	compare) want+=("${bench[@]}" "${compare[@]}") ;;
+	all) want+=("${build[@]}" "${bench[@]}" "${fuzz[@]}" "${ktls_vm[@]}" "${lint[@]}" "${compare[@]}") ;;
+	*) echo "deps.sh: unknown group '$g' (build bench fuzz ktls-vm lint compare all)" >&2; exit 2 ;;
 	esac
 done
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test.sh - everything CI checks, from a fresh Debian 12 machine: installs what is missing,
-# builds with warnings as errors under ASan+UBSan, runs every CTest test, then runs each
+# builds with warnings as errors under ASan+UBSan, runs every CTest test and the static analysis
+# (scripts/lint.sh), the kTLS VM, the multi-worker cases under TSan, then runs each
 # fuzz target for a bounded time. Exit status 0 only when all of it passed.
 #   FUZZ_SECONDS=60   seconds per fuzz target (0 skips fuzzing)
 #   KTLS_VM=1         run the kTLS tests in a qemu VM booting Debian's kernel (0 skips them;
@@ -13,7 +14,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 ARM64=${ARM64:-1}
 JOBS=$(nproc)
 
-bash scripts/deps.sh build bench fuzz ktls-vm
+bash scripts/deps.sh build bench fuzz ktls-vm lint
 
 step() { printf '\n== %s ==\n' "$*"; }
 
@@ -23,6 +24,9 @@ cmake --build build/debug -j "$JOBS"
 
 step "unit and end-to-end tests (ctest)"
 (cd build/debug && ctest --output-on-failure -j "$JOBS" --timeout 600)
+
+step "static analysis: clang-tidy + cppcheck (docs/reliability.md)"
+bash scripts/lint.sh build/lint
 
 if [ "${KTLS_VM:-1}" = 1 ]; then
 	step "kTLS in a VM: Debian 12's kernel under qemu (docs/ktls-vm.md)"
@@ -38,7 +42,7 @@ step "multi-worker end-to-end tests under ThreadSanitizer"
 cmake --preset tsan >/dev/null
 cmake --build build/tsan -j "$JOBS" --target siptlsd siptlsctl
 (cd build/tsan && ctest --output-on-failure -j "$JOBS" --timeout 300 \
-	-R '^proxy_(dialog|workers4|upstream_killed|timeout408|backpressure|show_clear|reload)$')
+	-R '^proxy_(dialog|workers4|upstream_killed|timeout408|backpressure|show_clear|reload|trace|fault_.*|admit_trusted)$')
 
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
 	step "fuzz targets, ${FUZZ_SECONDS}s each"

@@ -150,7 +150,8 @@ static int addr_tail(struct slice s, size_t i, struct sip_addr *a)
 /* LAQUOT addr-spec RAQUOT, '<' at s.p[i]; no LWS inside the brackets */
 static int addr_name_addr(struct slice s, size_t i, struct sip_addr *a)
 {
-	size_t close = i + 1 + slice_find(slice_sub(s, i + 1, s.n), '>');
+	/* s.p[i] is the '<', so s.p is not NULL (slice_sub's NULL case cannot arise) */
+	size_t close = i + 1 + slice_find(slice_make(s.p + i + 1, s.n - i - 1), '>');
 	if (close == s.n)
 		return -SIP_E_ADDR; /* unterminated '<' */
 	a->angle = true;

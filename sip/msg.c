@@ -496,9 +496,10 @@ const struct sip_hdr *sip_msg_find(const struct sip_msg *m, struct slice name)
 int sip_list_next(struct slice *rest, struct slice *item)
 {
 	for (;;) {
-		const char *p = rest->p, *end = rest->p + rest->n;
-		if (p == NULL || p == end)
+		/* the empty slice's NULL must not be offset, even by 0 (C11 6.5.6) */
+		if (rest->p == NULL || rest->n == 0)
 			return 0;
+		const char *p = rest->p, *end = rest->p + rest->n;
 		bool quoted = false;
 		int angle = 0;
 		const char *q = p;

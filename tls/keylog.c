@@ -126,6 +126,7 @@ static void file_append(struct tls_keylog *kl, const char *line)
 	size_t n = strlen(line);
 	if (n + 1 > sizeof buf)
 		return;
+	/* NOLINTNEXTLINE(bugprone-not-null-terminated-result): a newline follows, no NUL */
 	memcpy(buf, line, n);
 	buf[n++] = '\n';
 	pthread_mutex_lock(&kl->lock);

@@ -45,7 +45,7 @@ static int tp_read_pem(const char *path, STACK_OF(X509_INFO) * *out)
 	if (!f)
 		return -errno;
 	*out = PEM_X509_INFO_read(f, NULL, tp_no_password, NULL);
-	fclose(f);
+	(void)fclose(f); /* opened for reading: its close loses nothing */
 	ERR_clear_error();
 	if (!*out || sk_X509_INFO_num(*out) == 0) {
 		sk_X509_INFO_pop_free(*out, X509_INFO_free);
@@ -117,7 +117,7 @@ static int tp_load_key(struct tls_trustpoint *tp, char *err, size_t n)
 	if (!f)
 		return tp_file_err(tp, -errno, "key", path, err, n);
 	tp->key = PEM_read_PrivateKey(f, NULL, tp_no_password, NULL);
-	fclose(f);
+	(void)fclose(f); /* opened for reading: its close loses nothing */
 	ERR_clear_error();
 	if (!tp->key) {
 		TP_ERR(err, n, tp, "key file %s holds no PEM private key (or an encrypted one)",
@@ -234,7 +234,7 @@ static int tp_load_staple(struct tls_trustpoint *tp, char *err, size_t n)
 	if (!f)
 		return tp_file_err(tp, -errno, "OCSP response", path, err, n);
 	got = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
+	(void)fclose(f); /* opened for reading: its close loses nothing */
 	resp = got < sizeof(buf) ? d2i_OCSP_RESPONSE(NULL, &p, (long)got) : NULL;
 	len = resp ? i2d_OCSP_RESPONSE(resp, &tp->staple) : -1;
 	OCSP_RESPONSE_free(resp);

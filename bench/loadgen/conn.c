@@ -76,6 +76,8 @@ static struct lg_conn *conn_alloc(struct lg_thr *t)
 	} else {
 		if (t->nconns == t->cap) {
 			uint32_t cap = t->cap ? t->cap * 2 : 64;
+			/* an array of pointers: sizeof(*cs) is meant (clang-tidy 14 cannot be told)
+			 * NOLINTNEXTLINE(bugprone-sizeof-expression) */
 			struct lg_conn **cs = realloc(t->conns, cap * sizeof(*cs));
 			uint32_t *fr = cs ? realloc(t->free, cap * sizeof(*fr)) : NULL;
 			if (cs)

@@ -37,11 +37,11 @@ static void hs_closed(struct lg_thr *t, struct lg_conn *c)
 		return;
 	}
 	h->held--;
-	/* closing at the end is not a loss: st.held keeps what was held until then */
-	if (!lg_stop_flag && (!h->stop_at || t->now < h->stop_at)) {
-		lg_add(&t->st.conn_lost, 1);
+	/* closing at the end is not a loss: st.held keeps what was held until then. A loss is
+	 * counted once, by conn.c's lost() that brought us here (counting it here too made the
+	 * soak report every dropped connection twice) */
+	if (!lg_stop_flag && (!h->stop_at || t->now < h->stop_at))
 		__atomic_store_n(&t->st.held, t->st.held - 1, __ATOMIC_RELAXED);
-	}
 }
 
 static int hs_tick(struct lg_thr *t)

@@ -185,7 +185,7 @@ static int parse_opt(int ch, const char *arg, struct lg_opts *o, const char **ad
 		o->quiet = true;
 		return 0;
 	case 's':
-		if (strcmp(arg, "options") && strcmp(arg, "call"))
+		if (strcmp(arg, "options") != 0 && strcmp(arg, "call") != 0)
 			return usage_error("--scenario: options or call", arg);
 		o->scen = strcmp(arg, "call") == 0 ? LG_CALL : LG_OPTIONS;
 		return 0;
@@ -404,7 +404,8 @@ int main(int argc, char **argv)
 	int rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc;
-	signal(SIGPIPE, SIG_IGN);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) /* else a peer's reset kills us mid-send */
+		return 2;
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -92,7 +92,7 @@ void lg_progress_line(struct lg_progress *p, struct lg_thr *th, unsigned n, cons
 	default:
 		fprintf(stderr, "[%5.1f s] held %llu  failed %llu  lost %llu\n", secs,
 		        (unsigned long long)now->held,
-		        (unsigned long long)(now->hs_fail + now->conn_fail),
+		        (unsigned long long)now->hs_fail + (unsigned long long)now->conn_fail,
 		        (unsigned long long)now->conn_lost);
 		break;
 	}
