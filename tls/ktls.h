@@ -126,9 +126,10 @@ struct tls_ktls_rx_event tls_ktls_classify(uint8_t type, const uint8_t *body, si
 struct tls_ktls_rxmsg {
 	struct msghdr msg;
 	struct iovec iov;
-	union {
-		char buf[CMSG_SPACE(sizeof(uint8_t))];
-		struct cmsghdr align;
+	struct {
+		/* aligned as a cmsghdr, not a union with one: glibc's cmsghdr ends in a flexible
+		 * array member, which would make this a variable-sized type inside struct conn */
+		_Alignas(struct cmsghdr) char buf[CMSG_SPACE(sizeof(uint8_t))];
 	} ctrl;
 };
 void tls_ktls_rxmsg_init(struct tls_ktls_rxmsg *m, void *buf, size_t len);
