@@ -74,8 +74,7 @@ int tls_record_setup(struct tls_record *r, SSL *ssl, int fd)
 void tls_record_free(struct tls_record *r)
 {
 	free(r->out.buf);
-	free(r->stage);
-	r->out.buf = r->stage = NULL;
+	r->out.buf = NULL;
 	r->out.off = r->out.len = r->out.cap = 0;
 }
 
@@ -285,24 +284,25 @@ static int ssl_write_all(struct tls_record *r, const void *p, size_t n)
  * records, not one record each */
 static int send_staged(struct tls_record *r, const struct iovec *iov, int iovcnt)
 {
+	/* one per thread, not per connection: it is empty again when this returns, and 16 KiB per
+	 * connection that ever forwarded would be most of an idle connection's memory */
+	static __thread uint8_t stage[RECORD_MAX];
 	size_t fill = 0;
-	if (!r->stage && !(r->stage = malloc(RECORD_MAX)))
-		return -ENOMEM;
 	for (int i = 0; i < iovcnt; i++) {
 		const uint8_t *p = iov[i].iov_base;
 		size_t n = iov[i].iov_len;
 		while (n) {
 			size_t k = n < RECORD_MAX - fill ? n : RECORD_MAX - fill;
-			memcpy(r->stage + fill, p, k);
+			memcpy(stage + fill, p, k);
 			fill += k, p += k, n -= k;
 			if (fill == RECORD_MAX) {
-				if (ssl_write_all(r, r->stage, fill))
+				if (ssl_write_all(r, stage, fill))
 					return -EIO;
 				fill = 0;
 			}
 		}
 	}
-	return ssl_write_all(r, r->stage, fill);
+	return ssl_write_all(r, stage, fill);
 }
 
 int tls_record_send(struct tls_record *r, const struct iovec *iov, int iovcnt)

@@ -50,7 +50,6 @@ struct tls_record {
 		uint8_t *buf;
 		size_t off, len, cap;
 	} out;
-	uint8_t *stage; /* user TX: coalesces several iovecs into full records */
 	bool closed;    /* close_notify received */
 	/* user RX: records fed since setup (RFC 8446 §5.1 headers parsed as the bytes pass), so a
 	 * later switch of receive to the kernel knows its sequence number */
